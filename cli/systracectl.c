@@ -1,0 +1,264 @@
+/* systracectl: the control tool. `policy check|show|path` work on policy files and need no
+ * daemon; the session commands (list, attach, …) need systraced. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "binary.h"
+#include "i18n.h"
+#include "policy.h"
+#include "store.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+    const char *user_dir;
+    bool no_user;
+    const char *files[64];
+    size_t n_files;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, _("Usage: systracectl [OPTIONS] COMMAND [ARGS…]\n"
+                   "\n"
+                   "Policy commands (no daemon needed):\n"
+                   "  policy check FILE…        report errors and warnings as FILE:LINE:COL\n"
+                   "  policy show FILE|BINARY   print the canonical text of a policy\n"
+                   "  policy path BINARY        the file that governs BINARY, and where it is\n"
+                   "\n"
+                   "Session commands (need systraced): list, attach PID, detach PID, kill PID,\n"
+                   "log\n"
+                   "\n"
+                   "Options:\n"
+                   "  -d, --policy-dir DIR      user policy directory (default ~/.systrace)\n"
+                   "  -U, --no-user-policies    use only the system policies\n"
+                   "  -f, --policy-file FILE    add the policies in FILE (searched first)\n"
+                   "  -h, --help                show this help\n"
+                   "  -V, --version             show the version\n"));
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EINVAL;
+    return read_fd_all(fd, 64u << 20, ret, ret_len);
+}
+
+static int parse_file(const char *path, struct pol_file **ret, struct pol_diags *diags)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file(path, &text, &len);
+    if (r < 0) {
+        fprintf(stderr, _("systracectl: cannot read %s: %s\n"), path,
+                r == -EINVAL ? _("not a regular file") : strerror(-r));
+        return r;
+    }
+    return pol_parse(text, len, ret, diags);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, _("systracectl: policy check needs at least one FILE\n"));
+        return EXIT_USAGE;
+    }
+    int status = 0;
+    for (int i = 0; i < argc; i++) {
+        struct pol_file *file = NULL;
+        struct pol_diags diags = {0};
+        int r = parse_file(argv[i], &file, &diags);
+        if (r < 0 && !file) {
+            status = 1;
+            continue;
+        }
+        pol_lint(file, &diags);
+        pol_diags_sort(&diags);
+        _cleanup_free_ char *text = pol_diags_format(&diags, argv[i]);
+        fputs(text, stdout);
+        if (diags.n_errors)
+            status = 1;
+        else if (diags.n == 0)
+            printf(_("%s: ok (%zu policies)\n"), argv[i], file->n_policies);
+        pol_diags_clear(&diags);
+        pol_file_free(file);
+    }
+    return status;
+}
+
+static int open_store(const struct options *o, struct store **ret)
+{
+    _cleanup_free_ char *def = NULL;
+    const char *user = o->user_dir;
+    if (!user && !o->no_user)
+        user = def = store_default_user_dir();
+    struct store_options so = {
+        .user_dir = o->no_user ? NULL : user,
+        .files = o->files,
+        .n_files = o->n_files,
+    };
+    int r = store_new(&so, ret);
+    if (r < 0)
+        fprintf(stderr, _("systracectl: cannot open the policy store: %s\n"), strerror(-r));
+    return r;
+}
+
+/* A regular, non-executable file is a policy file; anything else names a program. */
+static bool names_policy_file(const char *arg)
+{
+    struct stat st;
+    return stat(arg, &st) == 0 && S_ISREG(st.st_mode) &&
+           !(st.st_mode & 0111);
+}
+
+static int cmd_show(const struct options *o, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, _("systracectl: policy show needs one FILE or BINARY\n"));
+        return EXIT_USAGE;
+    }
+    if (names_policy_file(argv[0])) {
+        struct pol_file *file = NULL;
+        struct pol_diags diags = {0};
+        int r = parse_file(argv[0], &file, &diags);
+        _cleanup_free_ char *msgs = pol_diags_format(&diags, argv[0]);
+        fputs(msgs, stderr);
+        pol_diags_clear(&diags);
+        for (size_t i = 0; file && i < file->n_policies; i++) {
+            _cleanup_free_ char *text = pol_print(&file->policies[i]);
+            fputs(i ? "\n" : "", stdout);
+            fputs(text, stdout);
+        }
+        pol_file_free(file);
+        return r < 0 ? 1 : 0;
+    }
+    _cleanup_free_ char *binary = NULL;
+    int r = binary_resolve(argv[0], &binary);
+    if (r < 0) {
+        fprintf(stderr, _("systracectl: %s: %s\n"), argv[0], strerror(-r));
+        return 1;
+    }
+    struct store *store;
+    if (open_store(o, &store) < 0)
+        return 1;
+    struct store_policy p;
+    r = store_get(store, binary, &p);
+    if (r < 0) {
+        fprintf(stderr, _("systracectl: no policy for %s\n"), binary);
+    } else {
+        _cleanup_free_ char *text = pol_print(p.policy);
+        fputs(text, stdout);
+        store_policy_release(&p);
+    }
+    store_free(store);
+    return r < 0 ? 1 : 0;
+}
+
+static int cmd_path(const struct options *o, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, _("systracectl: policy path needs one BINARY\n"));
+        return EXIT_USAGE;
+    }
+    _cleanup_free_ char *binary = NULL;
+    int r = binary_resolve(argv[0], &binary);
+    if (r < 0) {
+        fprintf(stderr, _("systracectl: %s: %s\n"), argv[0], strerror(-r));
+        return 1;
+    }
+    struct store *store;
+    if (open_store(o, &store) < 0)
+        return 1;
+    _cleanup_free_ char *path = NULL;
+    enum store_origin origin;
+    r = store_locate(store, binary, &path, &origin);
+    if (r == 0)
+        printf(_("%s (%s)\n"), path, _(store_origin_name(origin)));
+    else if (path)
+        printf(_("%s (no policy yet; learning would write it here)\n"), path);
+    else
+        printf(_("no policy for %s\n"), binary);
+    store_free(store);
+    return r == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    i18n_init();
+    static const struct option longopts[] = {
+        {"policy-dir", required_argument, NULL, 'd'},
+        {"no-user-policies", no_argument, NULL, 'U'},
+        {"policy-file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    struct options o = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "+d:Uf:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o.user_dir = optarg;
+            break;
+        case 'U':
+            o.no_user = true;
+            break;
+        case 'f':
+            if (o.n_files == ARRAY_SIZE(o.files)) {
+                fprintf(stderr, _("systracectl: too many -f files\n"));
+                return EXIT_USAGE;
+            }
+            o.files[o.n_files++] = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("systracectl %s\n", VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (argc < 1) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (streq(argv[0], "policy")) {
+        if (argc < 2) {
+            fprintf(stderr, _("systracectl: policy needs a subcommand: check, show, path\n"));
+            return EXIT_USAGE;
+        }
+        if (streq(argv[1], "check"))
+            return cmd_check(argc - 2, argv + 2);
+        if (streq(argv[1], "show"))
+            return cmd_show(&o, argc - 2, argv + 2);
+        if (streq(argv[1], "path"))
+            return cmd_path(&o, argc - 2, argv + 2);
+        fprintf(stderr, _("systracectl: unknown policy subcommand '%s'\n"), argv[1]);
+        return EXIT_USAGE;
+    }
+    static const char *const session_cmds[] = {"list", "attach", "detach", "kill", "log"};
+    for (unsigned i = 0; i < ARRAY_SIZE(session_cmds); i++)
+        if (streq(argv[0], session_cmds[i])) {
+            fprintf(stderr, _("systracectl: '%s' needs the systraced daemon, which this version "
+                              "does not include yet\n"), argv[0]);
+            return EXIT_USAGE;
+        }
+    fprintf(stderr, _("systracectl: unknown command '%s' (try --help)\n"), argv[0]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,215 @@
+/* policy-eval.c: deciding a request against a policy. First matching rule wins, in file order;
+ * nothing here allocates except for variable expansion. */
+#include "policy.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+/* The value of the ordinal-th argument called NAME, or NULL. */
+static const struct pol_value *find_arg(const struct pol_request *req, const char *name,
+                                        unsigned ordinal)
+{
+    for (size_t i = 0; i < req->n_args; i++)
+        if (streq(req->args[i].name, name) && ordinal-- == 0)
+            return &req->args[i];
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    size_t offset;
+} variables[] = {
+    {"HOME", offsetof(struct pol_request, home)},
+    {"USER", offsetof(struct pol_request, user)},
+    {"CWD", offsetof(struct pol_request, cwd)},
+};
+
+static int var_index(const char *name, size_t n)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(variables); i++)
+        if (strlen(variables[i].name) == n && memcmp(variables[i].name, name, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool pol_var_known(const char *name, size_t n)
+{
+    return var_index(name, n) >= 0;
+}
+
+/* VALUE with $HOME, $USER and $CWD replaced; NULL when one of them is unknown for this request
+ * (the comparison is then false: a rule never matches on a guess). */
+static char *expand(const char *value, const struct pol_request *req)
+{
+    struct buf b = {0};
+    buf_append(&b, "", 0);
+    const char *s = value;
+    while (*s) {
+        const char *d = strchr(s, '$');
+        if (!d) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_append(&b, s, (size_t)(d - s));
+        size_t n = 0;
+        while (d[1 + n] && (isalnum_ascii(d[1 + n]) || d[1 + n] == '_'))
+            n++;
+        int var = var_index(d + 1, n);
+        if (var < 0) {
+            buf_append(&b, d, n + 1);
+            s = d + 1 + n;
+            continue;
+        }
+        const char *v = *(const char *const *)((const char *)req + variables[var].offset);
+        if (!v) {
+            buf_free(&b);
+            return NULL;
+        }
+        buf_puts(&b, v);
+        s = d + 1 + n;
+    }
+    return buf_steal(&b);
+}
+
+/* OpenBSD's inpath: ARG is PATH itself or one of its parent directories. */
+static bool in_path(const char *arg, const char *path)
+{
+    size_t len = strlen(arg);
+    if (len == 0 || len > strlen(path))
+        return false;
+    if (len == 1)
+        return arg[0] == '/';
+    if (strncmp(arg, path, len) != 0)
+        return false;
+    return path[len] == '/' || path[len] == '\0';
+}
+
+static bool compare(enum pol_op op, const char *arg, const char *value, const regex_t *re)
+{
+    switch (op) {
+    case POL_OP_EQ:
+        return streq(arg, value);
+    case POL_OP_NEQ:
+        return !streq(arg, value);
+    case POL_OP_MATCH:
+        return fnmatch(value, arg, FNM_PATHNAME | FNM_LEADING_DIR) == 0;
+    case POL_OP_SUB:
+        return strstr(arg, value) != NULL;
+    case POL_OP_NSUB:
+        return strstr(arg, value) == NULL;
+    case POL_OP_INPATH:
+        return in_path(arg, value);
+    case POL_OP_RE:
+        return re && regexec(re, arg, 0, NULL, 0) == 0;
+    case POL_OP_MAX:
+        break;
+    }
+    return false;
+}
+
+static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bool *read_memory)
+{
+    const struct pol_value *v = find_arg(req, e->arg, e->ordinal);
+    if (!v || !v->value)
+        return false; /* the call has no such argument: the comparison cannot hold */
+    if (v->from_memory)
+        *read_memory = true;
+    if (!e->has_vars)
+        return compare(e->op, v->value, e->value, e->re);
+    _cleanup_free_ char *value = expand(e->value, req);
+    if (!value)
+        return false;
+    if (e->op != POL_OP_RE)
+        return compare(e->op, v->value, value, NULL);
+    regex_t re;
+    if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    bool r = compare(e->op, v->value, value, &re);
+    regfree(&re);
+    return r;
+}
+
+static bool eval(const struct pol_expr *e, const struct pol_request *req, bool *read_memory)
+{
+    switch (e->type) {
+    case POL_EXPR_TRUE:
+        return true;
+    case POL_EXPR_CMP:
+        return eval_cmp(e, req, read_memory);
+    case POL_EXPR_NOT:
+        return !eval(e->left, req, read_memory);
+    case POL_EXPR_AND:
+        return eval(e->left, req, read_memory) && eval(e->right, req, read_memory);
+    case POL_EXPR_OR:
+        return eval(e->left, req, read_memory) || eval(e->right, req, read_memory);
+    }
+    return false;
+}
+
+static bool parse_id(const char *s, unsigned long *ret)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || *s == '-')
+        return false;
+    *ret = v;
+    return true;
+}
+
+/* ", if user = root": names compare with the caller's name, numbers with its id. */
+static bool predicate_holds(const struct pol_predicate *pred, const struct pol_request *req)
+{
+    if (pred->subject == POL_PRED_NONE)
+        return true;
+    bool user = pred->subject == POL_PRED_USER;
+    unsigned long id = user ? req->uid : req->gid;
+    const char *name = user ? req->user : req->group;
+    unsigned long want;
+    bool numeric = parse_id(pred->value, &want);
+    switch (pred->op) {
+    case POL_PRED_EQ:
+    case POL_PRED_NE: {
+        bool same = numeric ? id == want : (name && streq(name, pred->value));
+        return pred->op == POL_PRED_EQ ? same : !same;
+    }
+    case POL_PRED_LT:
+        return numeric && id < want;
+    case POL_PRED_GT:
+        return numeric && id > want;
+    }
+    return false;
+}
+
+bool pol_rule_names_call(const struct pol_rule *rule, int nr)
+{
+    if (rule->alias != SYS_ALIAS_NONE)
+        return sys_alias_may_contain(rule->alias, nr);
+    return rule->nr >= 0 && rule->nr == nr;
+}
+
+bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req,
+                      bool *ret_read_memory)
+{
+    bool read_memory = false;
+    bool applies = rule->alias != SYS_ALIAS_NONE ? rule->alias == req->alias
+                                                 : rule->nr >= 0 && rule->nr == req->nr;
+    bool match = applies && predicate_holds(&rule->pred, req) &&
+                 (!rule->expr || eval(rule->expr, req, &read_memory));
+    if (ret_read_memory && read_memory)
+        *ret_read_memory = true;
+    return match;
+}
+
+const struct pol_rule *pol_evaluate(const struct policy *policy, const struct pol_request *req,
+                                    bool *ret_read_memory)
+{
+    if (ret_read_memory)
+        *ret_read_memory = false;
+    for (size_t i = 0; i < policy->n_rules; i++)
+        if (pol_rule_matches(&policy->rules[i], req, ret_read_memory))
+            return &policy->rules[i];
+    return NULL;
+}

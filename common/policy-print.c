@@ -1,0 +1,171 @@
+/* policy-print.c: the canonical text of a policy. The output parses back to the same policy, so
+ * print(parse(print(p))) == print(p). */
+#include "policy.h"
+
+#include <ctype.h>
+
+#include "errnames.h"
+#include "util.h"
+
+/* Length of the valid UTF-8 sequence at S (at most N bytes), 0 if it is not one. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (len == 0 || len > n || s[0] >= 0xf8)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
+        return 0;
+    if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
+        return 0;
+    return len;
+}
+
+static void quote_into(struct buf *b, const char *str)
+{
+    static const struct {
+        char c;
+        const char *esc;
+    } escapes[] = {{'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}};
+    buf_putc(b, '"');
+    const unsigned char *s = (const unsigned char *)str;
+    size_t n = strlen(str);
+    for (size_t i = 0; i < n;) {
+        const char *esc = NULL;
+        for (unsigned k = 0; k < ARRAY_SIZE(escapes); k++)
+            if (s[i] == (unsigned char)escapes[k].c)
+                esc = escapes[k].esc;
+        if (esc) {
+            buf_puts(b, esc);
+            i++;
+        } else if (s[i] >= 0x20 && s[i] < 0x7f) {
+            buf_putc(b, (char)s[i]);
+            i++;
+        } else if (s[i] >= 0x80 && utf8_seq_len(s + i, n - i)) {
+            size_t len = utf8_seq_len(s + i, n - i);
+            buf_append(b, (const char *)s + i, len);
+            i += len;
+        } else {
+            buf_printf(b, "\\x%02x", s[i]);
+            i++;
+        }
+    }
+    buf_putc(b, '"');
+}
+
+char *pol_quote(const char *str)
+{
+    struct buf b = {0};
+    quote_into(&b, str);
+    return buf_steal(&b);
+}
+
+enum { PREC_OR = 1, PREC_AND = 2, PREC_UNARY = 3 };
+
+static void expr_into(struct buf *b, const struct pol_expr *e, int parent_prec, bool right)
+{
+    switch (e->type) {
+    case POL_EXPR_TRUE:
+        buf_puts(b, "true");
+        return;
+    case POL_EXPR_CMP:
+        buf_puts(b, e->arg);
+        if (e->has_ordinal)
+            buf_printf(b, "[%u]", e->ordinal);
+        buf_printf(b, " %s ", pol_op_name(e->op));
+        quote_into(b, e->value);
+        return;
+    case POL_EXPR_NOT:
+        buf_puts(b, "not ");
+        expr_into(b, e->left, PREC_UNARY, false);
+        return;
+    case POL_EXPR_AND:
+    case POL_EXPR_OR: {
+        int prec = e->type == POL_EXPR_AND ? PREC_AND : PREC_OR;
+        /* Both operators group to the left, so a right operand of the same kind needs parens. */
+        bool parens = parent_prec > prec || (parent_prec == prec && right);
+        if (parens)
+            buf_putc(b, '(');
+        expr_into(b, e->left, prec, false);
+        buf_puts(b, e->type == POL_EXPR_AND ? " and " : " or ");
+        expr_into(b, e->right, prec, true);
+        if (parens)
+            buf_putc(b, ')');
+        return;
+    }
+    }
+}
+
+char *pol_expr_print(const struct pol_expr *expr)
+{
+    struct buf b = {0};
+    expr_into(&b, expr, 0, false);
+    return buf_steal(&b);
+}
+
+static bool is_plain_word(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.')
+            return false;
+    return true;
+}
+
+static void rule_into(struct buf *b, const struct pol_rule *r)
+{
+    buf_printf(b, "native-%s: ", r->name);
+    if (r->expr) {
+        expr_into(b, r->expr, 0, false);
+        buf_puts(b, " then ");
+    }
+    buf_puts(b, pol_action_name(r->action));
+    if (r->err > 0) {
+        const char *name = errname_from_errno(r->err);
+        buf_putc(b, '[');
+        for (const char *c = name; c && *c; c++)
+            buf_putc(b, (char)tolower((unsigned char)*c));
+        buf_putc(b, ']');
+    }
+    if (r->log)
+        buf_puts(b, " log");
+    if (r->as_user || r->as_group) {
+        buf_puts(b, " as ");
+        if (r->as_user)
+            buf_puts(b, r->as_user);
+        if (r->as_group)
+            buf_printf(b, ":%s", r->as_group);
+    }
+    if (r->pred.subject != POL_PRED_NONE) {
+        static const char *const ops[] = {[POL_PRED_EQ] = "=", [POL_PRED_NE] = "!=",
+                                          [POL_PRED_LT] = "<", [POL_PRED_GT] = ">"};
+        buf_printf(b, ", if %s %s ", r->pred.subject == POL_PRED_USER ? "user" : "group",
+                   ops[r->pred.op]);
+        if (is_plain_word(r->pred.value))
+            buf_puts(b, r->pred.value);
+        else
+            quote_into(b, r->pred.value);
+    }
+}
+
+char *pol_rule_print(const struct pol_rule *rule)
+{
+    struct buf b = {0};
+    rule_into(&b, rule);
+    return buf_steal(&b);
+}
+
+char *pol_print(const struct policy *policy)
+{
+    struct buf b = {0};
+    buf_printf(&b, "Policy: %s, Emulation: native\n", policy->path);
+    for (size_t i = 0; i < policy->n_rules; i++) {
+        buf_putc(&b, '\t');
+        rule_into(&b, &policy->rules[i]);
+        buf_putc(&b, '\n');
+    }
+    return buf_steal(&b);
+}

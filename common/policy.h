@@ -1,0 +1,176 @@
+/* policy.h: the policy language (DESIGN.md 4): the parsed form, the parser with file:line:column
+ * diagnostics, the canonical printer, evaluation of a request, and lint warnings. */
+#pragma once
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "syscalls.h"
+
+enum pol_op {
+    POL_OP_EQ,
+    POL_OP_NEQ,
+    POL_OP_MATCH,
+    POL_OP_SUB,
+    POL_OP_NSUB,
+    POL_OP_INPATH,
+    POL_OP_RE,
+    POL_OP_MAX,
+};
+
+enum pol_expr_type {
+    POL_EXPR_TRUE,
+    POL_EXPR_CMP,
+    POL_EXPR_NOT,
+    POL_EXPR_AND,
+    POL_EXPR_OR,
+};
+
+struct pol_expr {
+    enum pol_expr_type type;
+    struct pol_expr *left, *right; /* NOT uses left */
+    /* POL_EXPR_CMP: */
+    char *arg;         /* argument name: "filename" */
+    unsigned ordinal;  /* ARG[n]: the n-th argument of that name, 0 when not written */
+    bool has_ordinal;  /* written with [n] */
+    enum pol_op op;
+    char *value;       /* the string, escapes resolved */
+    bool has_vars;     /* value names $HOME, $USER or $CWD */
+    regex_t *re;       /* POL_OP_RE without variables: compiled once at parse time */
+};
+
+enum pol_action {
+    POL_PERMIT,
+    POL_DENY,
+    POL_ASK,
+    POL_ACTION_MAX,
+};
+
+enum pol_pred_subject {
+    POL_PRED_NONE,
+    POL_PRED_USER,
+    POL_PRED_GROUP,
+};
+
+enum pol_pred_op {
+    POL_PRED_EQ,
+    POL_PRED_NE,
+    POL_PRED_LT,
+    POL_PRED_GT,
+};
+
+struct pol_predicate {
+    enum pol_pred_subject subject;
+    enum pol_pred_op op;
+    char *value; /* a name or a number */
+};
+
+struct pol_rule {
+    char *name;            /* the call or alias after "native-" */
+    int nr;                /* the call's number; -1 for an alias or an unknown name */
+    enum sys_alias alias;  /* SYS_ALIAS_NONE unless name is an alias */
+    struct pol_expr *expr; /* NULL for an unconditional rule */
+    enum pol_action action;
+    int err;               /* errno for deny (and for a denied ask); 0: not written (EPERM) */
+    bool log;
+    char *as_user, *as_group; /* privilege elevation, NULL when not written */
+    struct pol_predicate pred;
+    unsigned line;         /* where the rule was read, 0 when built in memory */
+};
+
+struct policy {
+    char *path;      /* "Policy: PATH": absolute, or "*\/name" in -f files */
+    char *emulation; /* as written: native or linux64 */
+    struct pol_rule *rules;
+    size_t n_rules;
+    unsigned line;      /* the header's line */
+    unsigned end_line;  /* the last line that belongs to this policy's header or rules */
+};
+
+struct pol_file {
+    struct policy *policies;
+    size_t n_policies;
+};
+
+enum pol_severity {
+    POL_ERROR,
+    POL_WARNING,
+};
+
+struct pol_diag {
+    enum pol_severity severity;
+    unsigned line, col;
+    char *msg;
+};
+
+struct pol_diags {
+    struct pol_diag *v;
+    size_t n, n_errors;
+};
+
+/* Parses TEXT (LEN bytes, may hold NULs, which are errors). Always sets *ret to what could be
+ * read; a line with an error is left out and reported. Returns 0, or -EINVAL when any error was
+ * reported. DIAGS may be NULL. */
+int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_diags *diags);
+void pol_file_free(struct pol_file *file);
+
+/* Parses one rule line ("native-NAME: EXPR then ACTION…"), as typed at a prompt or suggested.
+ * On error returns -EINVAL and sets *ret_error to "column N: message" (caller frees). */
+int pol_parse_rule(const char *line, struct pol_rule **ret, char **ret_error);
+void pol_rule_free(struct pol_rule *rule);
+
+void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, unsigned col,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void pol_diags_clear(struct pol_diags *d);
+/* Orders by line and column, keeping the order of equal positions. */
+void pol_diags_sort(struct pol_diags *d);
+/* "FILE:LINE:COL: error: message\n" for each, in order. */
+char *pol_diags_format(const struct pol_diags *d, const char *filename);
+
+/* Canonical text. pol_print(policy) parses back to the same policy. */
+char *pol_print(const struct policy *policy);
+char *pol_rule_print(const struct pol_rule *rule); /* "native-NAME: …", no tab, no newline */
+char *pol_expr_print(const struct pol_expr *expr);
+/* STR as a policy string literal, quotes and escapes included. */
+char *pol_quote(const char *str);
+const char *pol_op_name(enum pol_op op);
+const char *pol_action_name(enum pol_action action);
+
+/* One translated argument of a call. */
+struct pol_value {
+    const char *name;  /* "filename" */
+    const char *value; /* translated text */
+    bool from_memory;  /* read from the target's memory (a pointer argument) */
+};
+
+struct pol_request {
+    int nr;                 /* the call */
+    enum sys_alias alias;   /* its alias for these flags, SYS_ALIAS_NONE with -u */
+    const struct pol_value *args;
+    size_t n_args;
+    uid_t uid;              /* for ", if user …" */
+    gid_t gid;
+    const char *user;       /* user and group names (NULL when unknown); also $USER */
+    const char *group;
+    const char *home;       /* $HOME */
+    const char *cwd;        /* $CWD */
+};
+
+/* The first rule of POLICY that matches REQ, or NULL when none does. *ret_read_memory (may be
+ * NULL) is set when any rule evaluated on the way compared an argument read from memory: the
+ * decision then depends on pointer memory (DESIGN.md 3.4). Thread-safe. */
+const struct pol_rule *pol_evaluate(const struct policy *policy, const struct pol_request *req,
+                                    bool *ret_read_memory);
+/* Whether RULE matches REQ (its call, predicate and expression). */
+bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req,
+                      bool *ret_read_memory);
+/* Whether the N bytes at NAME name a variable ($HOME, $USER, $CWD), without the '$'. */
+bool pol_var_known(const char *name, size_t n);
+/* Whether RULE is about call NR (by name or by an alias that the call may belong to). */
+bool pol_rule_names_call(const struct pol_rule *rule, int nr);
+
+/* Warnings that need the whole policy: rules that can never match, duplicates, arguments the
+ * call does not have. Appended to DIAGS. */
+void pol_lint(const struct pol_file *file, struct pol_diags *diags);

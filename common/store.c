@@ -1,0 +1,644 @@
+/* store.c: policy files on disk. Lookup order: -f files (exact path, then *\/name), the user's
+ * directory, the system directory. Parsed files are cached and re-read after inotify reports a
+ * change in their directory; a file that stops parsing keeps its last good version in force. */
+#include "store.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/auxv.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "util.h"
+
+#define MAX_POLICY_FILE (64u << 20)
+
+struct store_file {
+    int refs;
+    struct pol_file *parsed;
+    char *path;
+    struct stat st; /* identity of what was parsed */
+};
+
+struct cache_entry {
+    char *path;
+    enum store_origin origin;
+    struct store_file *file; /* the last good version, NULL if none */
+    bool checked;            /* nothing changed on disk since it was read */
+};
+
+struct watch {
+    int wd;
+    char *dir;
+};
+
+struct store {
+    pthread_mutex_t lock;
+    char *user_dir;
+    char *global_dir;
+    char **files;
+    size_t n_files;
+    int inotify_fd;
+    struct watch *watches;
+    size_t n_watches;
+    struct cache_entry *entries;
+    size_t n_entries;
+    store_report_fn report;
+    void *report_data;
+};
+
+static const char *const origin_names[] = {
+    [STORE_ORIGIN_FILE] = "policy file given with -f",
+    [STORE_ORIGIN_USER] = "user policy directory",
+    [STORE_ORIGIN_GLOBAL] = "system policy directory",
+};
+
+const char *store_origin_name(enum store_origin origin)
+{
+    return origin_names[origin];
+}
+
+int store_file_name(const char *binary, char **ret)
+{
+    if (!binary || binary[0] != '/')
+        return -EINVAL;
+    size_t n = strlen(binary);
+    char *name = xmalloc(n + 1);
+    for (size_t i = 1; i <= n; i++)
+        name[i - 1] = isalnum_ascii(binary[i]) ? binary[i] : '_';
+    name[n - 1] = '\0';
+    if (n - 1 > NAME_MAX - 8) {
+        /* FNV-1a of the whole path keeps long names apart after the cut. */
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (unsigned char)binary[i]) * 16777619u;
+        snprintf(name + 200, n - 200, "_%08x", h);
+    }
+    *ret = name;
+    return 0;
+}
+
+char *store_default_user_dir(void)
+{
+    const char *home = getenv("HOME");
+    if (!home || home[0] != '/') {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || !res)
+            return NULL;
+        return xasprintf("%s/.systrace", res->pw_dir);
+    }
+    return xasprintf("%s/.systrace", home);
+}
+
+const char *store_default_global_dir(void)
+{
+    const char *dir = getenv("SYSTRACE_GLOBAL_DIR");
+    if (dir && dir[0] == '/' && !getauxval(AT_SECURE))
+        return dir;
+    return GLOBAL_POLICY_DIR;
+}
+
+int store_ensure_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -errno;
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Byte offset just past line LINE (1-based) of TEXT, or LEN if the text ends before. */
+static size_t offset_after_line(const char *text, size_t len, unsigned line)
+{
+    size_t off = 0;
+    for (unsigned l = 0; l < line && off < len; l++) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        off = nl ? (size_t)(nl - text) + 1 : len;
+    }
+    return off;
+}
+
+static int open_temp(int dirfd, const char *name, char **ret_name)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint64_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) < 0)
+            r = (uint64_t)getpid() * 2654435761u + (uint64_t)attempt;
+        char *tmp = xasprintf(".%s.%016llx", name, (unsigned long long)r);
+        int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            *ret_name = tmp;
+            return fd;
+        }
+        free(tmp);
+        if (errno != EEXIST)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+static struct policy *find_policy(struct pol_file *file, const char *binary)
+{
+    for (size_t i = 0; file && i < file->n_policies; i++)
+        if (streq(file->policies[i].path, binary))
+            return &file->policies[i];
+    return NULL;
+}
+
+/* Canonical texts of the rules to add: RULES minus those POL already has, minus repeats. */
+static int new_rules(const struct policy *pol, const char *const *rules, size_t n,
+                     struct buf *out, size_t *ret_added, char **ret_error)
+{
+    size_t have = pol ? pol->n_rules : 0;
+    char **seen = xcalloc(have + n, sizeof(*seen));
+    size_t n_seen = 0;
+    int r = 0;
+    for (size_t i = 0; i < have; i++)
+        seen[n_seen++] = pol_rule_print(&pol->rules[i]);
+    *ret_added = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pol_rule *rule;
+        char *err = NULL;
+        if (pol_parse_rule(rules[i], &rule, &err) < 0) {
+            *ret_error = xasprintf("rule '%s': %s", rules[i], err);
+            free(err);
+            r = -EINVAL;
+            break;
+        }
+        char *text = pol_rule_print(rule);
+        pol_rule_free(rule);
+        bool dup = false;
+        for (size_t k = 0; k < n_seen && !dup; k++)
+            dup = streq(seen[k], text);
+        if (dup) {
+            free(text);
+            continue;
+        }
+        buf_printf(out, "\t%s\n", text);
+        seen[n_seen++] = text;
+        (*ret_added)++;
+    }
+    for (size_t k = 0; k < n_seen; k++)
+        free(seen[k]);
+    free(seen);
+    return r;
+}
+
+static int write_replacement(int dirfd, const char *name, const struct buf *text,
+                             const struct stat *old)
+{
+    _cleanup_free_ char *tmp = NULL;
+    _cleanup_close_ int fd = open_temp(dirfd, name, &tmp);
+    if (fd < 0)
+        return fd;
+    int r = write_all(fd, text->data, text->len);
+    if (r == 0 && old) {
+        /* Keep the file's owner and mode; failing to chown as non-root is harmless. */
+        if (fchown(fd, old->st_uid, old->st_gid) < 0) {
+        }
+        if (fchmod(fd, old->st_mode & 07777) < 0)
+            r = -errno;
+    }
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+        r = -errno;
+    if (r < 0) {
+        unlinkat(dirfd, tmp, 0);
+        return r;
+    }
+    fsync(dirfd);
+    return 0;
+}
+
+int store_append(const char *dir, const char *binary, const char *const *rules, size_t n,
+                 size_t *ret_added, char **ret_error)
+{
+    char *dummy_error = NULL;
+    size_t dummy_added;
+    if (!ret_error)
+        ret_error = &dummy_error;
+    if (!ret_added)
+        ret_added = &dummy_added;
+    *ret_error = NULL;
+    *ret_added = 0;
+    _cleanup_free_ char *name = NULL;
+    int r = store_file_name(binary, &name);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0)
+        return -errno;
+    /* The lock is on the directory: the policy file itself is replaced by rename. */
+    while (flock(dirfd, LOCK_EX) < 0)
+        if (errno != EINTR)
+            return -errno;
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+        r = -errno;
+        if (r == -ELOOP)
+            *ret_error = xasprintf("%s/%s is a symbolic link; refusing to write through it",
+                                   dir, name);
+        goto out;
+    }
+    struct stat st;
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (fd >= 0) {
+        if (fstat(fd, &st) < 0) {
+            r = -errno;
+            goto out;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            *ret_error = xasprintf("%s/%s is not a regular file", dir, name);
+            r = -EINVAL;
+            goto out;
+        }
+        r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
+        if (r < 0)
+            goto out;
+    }
+    struct pol_file *parsed = NULL;
+    struct pol_diags diags = {0};
+    if (pol_parse(text ? text : "", len, &parsed, &diags) < 0) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        *ret_error = pol_diags_format(&diags, path);
+        pol_diags_clear(&diags);
+        pol_file_free(parsed);
+        r = -EINVAL;
+        goto out;
+    }
+    pol_diags_clear(&diags);
+    struct policy *pol = find_policy(parsed, binary);
+    struct buf added = {0};
+    r = new_rules(pol, rules, n, &added, ret_added, ret_error);
+    if (r < 0 || *ret_added == 0) {
+        pol_file_free(parsed);
+        buf_free(&added);
+        goto out;
+    }
+    struct buf out = {0};
+    buf_append(&out, "", 0);
+    if (pol) {
+        size_t at = offset_after_line(text, len, pol->end_line);
+        buf_append(&out, text, at);
+        if (at > 0 && text[at - 1] != '\n')
+            buf_putc(&out, '\n');
+        buf_append(&out, added.data, added.len);
+        buf_append(&out, text + at, len - at);
+    } else {
+        if (len) {
+            buf_append(&out, text, len);
+            if (text[len - 1] != '\n')
+                buf_putc(&out, '\n');
+        }
+        buf_printf(&out, "Policy: %s, Emulation: native\n", binary);
+        buf_append(&out, added.data, added.len);
+    }
+    pol_file_free(parsed);
+    buf_free(&added);
+    r = write_replacement(dirfd, name, &out, fd >= 0 ? &st : NULL);
+    buf_free(&out);
+out:
+    free(dummy_error);
+    return r;
+}
+
+static void file_unref(struct store_file *f)
+{
+    if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
+    pol_file_free(f->parsed);
+    free(f->path);
+    free(f);
+}
+
+int store_watch_dir(struct store *store, const char *dir)
+{
+    if (store->inotify_fd < 0)
+        return -EBADF;
+    int wd = inotify_add_watch(store->inotify_fd, dir,
+                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+                                   IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
+                                   IN_ONLYDIR);
+    if (wd < 0)
+        return -errno;
+    pthread_mutex_lock(&store->lock);
+    bool known = false;
+    for (size_t i = 0; i < store->n_watches; i++)
+        known |= store->watches[i].wd == wd;
+    if (!known) {
+        store->watches =
+            xreallocarray(store->watches, store->n_watches + 1, sizeof(*store->watches));
+        store->watches[store->n_watches++] = (struct watch){wd, xstrdup(dir)};
+        for (size_t i = 0; i < store->n_entries; i++)
+            store->entries[i].checked = false;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return xstrdup(".");
+    return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+int store_new(const struct store_options *opts, struct store **ret)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    s->user_dir = opts->user_dir ? xstrdup(opts->user_dir) : NULL;
+    s->global_dir = xstrdup(opts->global_dir ? opts->global_dir : store_default_global_dir());
+    s->files = xcalloc(opts->n_files, sizeof(*s->files));
+    for (size_t i = 0; i < opts->n_files; i++) {
+        char *abs = realpath(opts->files[i], NULL);
+        if (!abs) {
+            int e = errno;
+            s->n_files = i;
+            store_free(s);
+            return -e;
+        }
+        s->files[s->n_files++] = abs;
+    }
+    s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (s->user_dir)
+        store_watch_dir(s, s->user_dir);
+    store_watch_dir(s, s->global_dir);
+    for (size_t i = 0; i < s->n_files; i++) {
+        _cleanup_free_ char *dir = dir_of(s->files[i]);
+        store_watch_dir(s, dir);
+    }
+    *ret = s;
+    return 0;
+}
+
+void store_free(struct store *store)
+{
+    if (!store)
+        return;
+    for (size_t i = 0; i < store->n_entries; i++) {
+        free(store->entries[i].path);
+        file_unref(store->entries[i].file);
+    }
+    for (size_t i = 0; i < store->n_watches; i++)
+        free(store->watches[i].dir);
+    for (size_t i = 0; i < store->n_files; i++)
+        free(store->files[i]);
+    free(store->entries);
+    free(store->watches);
+    free(store->files);
+    free(store->user_dir);
+    free(store->global_dir);
+    if (store->inotify_fd >= 0)
+        close(store->inotify_fd);
+    pthread_mutex_destroy(&store->lock);
+    free(store);
+}
+
+void store_set_reporter(struct store *store, store_report_fn fn, void *userdata)
+{
+    store->report = fn;
+    store->report_data = userdata;
+}
+
+const char *store_user_dir(const struct store *store)
+{
+    return store->user_dir;
+}
+
+int store_watch_fd(const struct store *store)
+{
+    return store->inotify_fd;
+}
+
+/* Takes pending inotify events in; any change makes every cached file be checked again. */
+static void refresh_locked(struct store *store)
+{
+    if (store->inotify_fd < 0)
+        return;
+    char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool changed = false;
+    for (;;) {
+        ssize_t n = read(store->inotify_fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        changed = true;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ev = (struct inotify_event *)p;
+            if (ev->mask & IN_IGNORED) {
+                for (size_t i = 0; i < store->n_watches; i++)
+                    if (store->watches[i].wd == ev->wd) {
+                        free(store->watches[i].dir);
+                        store->watches[i] = store->watches[--store->n_watches];
+                        break;
+                    }
+            }
+            p += sizeof(*ev) + ev->len;
+        }
+    }
+    if (changed)
+        for (size_t i = 0; i < store->n_entries; i++)
+            store->entries[i].checked = false;
+}
+
+void store_refresh(struct store *store)
+{
+    pthread_mutex_lock(&store->lock);
+    refresh_locked(store);
+    pthread_mutex_unlock(&store->lock);
+}
+
+static bool dir_watched(const struct store *store, const char *path)
+{
+    _cleanup_free_ char *dir = dir_of(path);
+    for (size_t i = 0; i < store->n_watches; i++)
+        if (streq(store->watches[i].dir, dir))
+            return true;
+    return false;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void report(struct store *store, const char *fmt, ...) _printf_(2, 3);
+static void report(struct store *store, const char *fmt, ...)
+{
+    if (!store->report)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg;
+    if (vasprintf(&msg, fmt, ap) >= 0) {
+        store->report(store->report_data, msg);
+        free(msg);
+    }
+    va_end(ap);
+}
+
+/* Reads PATH into its cache entry unless nothing changed. Returns the entry. */
+static struct cache_entry *load_locked(struct store *store, const char *path,
+                                       enum store_origin origin)
+{
+    struct cache_entry *e = NULL;
+    for (size_t i = 0; i < store->n_entries && !e; i++)
+        if (streq(store->entries[i].path, path))
+            e = &store->entries[i];
+    if (!e) {
+        store->entries =
+            xreallocarray(store->entries, store->n_entries + 1, sizeof(*store->entries));
+        e = &store->entries[store->n_entries++];
+        *e = (struct cache_entry){.path = xstrdup(path), .origin = origin};
+    }
+    if (e->checked)
+        return e;
+    e->checked = dir_watched(store, path);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0 || errno != ENOENT)
+            report(store, "%s: cannot read the policy: %s", path,
+                   fd >= 0 ? "not a regular file" : strerror(errno));
+        file_unref(e->file);
+        e->file = NULL;
+        return e;
+    }
+    if (e->file && same_file(&e->file->st, &st))
+        return e;
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
+    if (r < 0) {
+        report(store, "%s: cannot read the policy: %s", path, strerror(-r));
+        return e;
+    }
+    struct pol_file *parsed;
+    struct pol_diags diags = {0};
+    if (pol_parse(text, len, &parsed, &diags) < 0) {
+        _cleanup_free_ char *msg = pol_diags_format(&diags, path);
+        report(store, "%s%s: %s", msg, path,
+               e->file ? "keeping the last good version in force"
+                       : "the file is not used until it parses");
+        pol_diags_clear(&diags);
+        pol_file_free(parsed);
+        return e;
+    }
+    pol_diags_clear(&diags);
+    struct store_file *f = xcalloc(1, sizeof(*f));
+    f->refs = 1;
+    f->parsed = parsed;
+    f->path = xstrdup(path);
+    f->st = st;
+    file_unref(e->file);
+    e->file = f;
+    return e;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* The policy for BINARY in a loaded file: its exact path, or with WILDCARD a "*\/name". */
+static const struct policy *policy_in(struct store_file *f, const char *binary, bool wildcard)
+{
+    for (size_t i = 0; f && i < f->parsed->n_policies; i++) {
+        const char *p = f->parsed->policies[i].path;
+        if (!wildcard ? streq(p, binary)
+                      : (p[0] == '*' && p[1] == '/' && streq(p + 2, base_name(binary))))
+            return &f->parsed->policies[i];
+    }
+    return NULL;
+}
+
+static int find_locked(struct store *store, const char *binary, struct store_policy *ret,
+                       char **ret_first_candidate)
+{
+    *ret = (struct store_policy){0};
+    refresh_locked(store);
+    for (int wildcard = 0; wildcard <= 1; wildcard++)
+        for (size_t i = 0; i < store->n_files; i++) {
+            struct cache_entry *e = load_locked(store, store->files[i], STORE_ORIGIN_FILE);
+            const struct policy *p = policy_in(e->file, binary, wildcard);
+            if (p) {
+                *ret = (struct store_policy){p, e->file->path, STORE_ORIGIN_FILE, e->file};
+                return 0;
+            }
+        }
+    _cleanup_free_ char *name = NULL;
+    int r = store_file_name(binary, &name);
+    if (r < 0)
+        return r;
+    const struct {
+        const char *dir;
+        enum store_origin origin;
+    } dirs[] = {{store->user_dir, STORE_ORIGIN_USER}, {store->global_dir, STORE_ORIGIN_GLOBAL}};
+    for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
+        if (!dirs[i].dir)
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", dirs[i].dir, name);
+        if (ret_first_candidate && !*ret_first_candidate)
+            *ret_first_candidate = xstrdup(path);
+        struct cache_entry *e = load_locked(store, path, dirs[i].origin);
+        const struct policy *p = policy_in(e->file, binary, false);
+        if (p) {
+            *ret = (struct store_policy){p, e->file->path, dirs[i].origin, e->file};
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int store_get(struct store *store, const char *binary, struct store_policy *ret)
+{
+    pthread_mutex_lock(&store->lock);
+    int r = find_locked(store, binary, ret, NULL);
+    if (r == 0)
+        __atomic_add_fetch(&ret->file->refs, 1, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&store->lock);
+    return r;
+}
+
+void store_policy_release(struct store_policy *p)
+{
+    file_unref(p->file);
+    *p = (struct store_policy){0};
+}
+
+int store_locate(struct store *store, const char *binary, char **ret_path,
+                 enum store_origin *ret_origin)
+{
+    struct store_policy p;
+    char *first = NULL;
+    pthread_mutex_lock(&store->lock);
+    int r = find_locked(store, binary, &p, &first);
+    if (r == 0) {
+        *ret_path = xstrdup(p.path);
+        *ret_origin = p.origin;
+        free(first);
+    } else {
+        *ret_path = first;
+        *ret_origin = STORE_ORIGIN_USER;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return r;
+}

@@ -1,0 +1,427 @@
+/* syscalls.c: the native call table (resolved through libseccomp), the alias table and the
+ * argument schema. Each is one table that tests walk. */
+#include "syscalls.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Native x86-64 numbers stay below this; libseccomp reports larger pseudo numbers for calls that
+ * do not exist on the architecture. */
+#define SYS_NR_LIMIT 1024
+
+static const char *nr_names[SYS_NR_LIMIT];
+static const struct sys_schema *nr_schema[SYS_NR_LIMIT];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+/* The arguments a rule can test. dirfd -1 means relative to the cwd. */
+#define ARG(n, k, i)         {n, k, i, -1, SYS_FOLLOW, -1}
+#define PATH(i)              {"filename", SYS_ARG_PATH, i, -1, SYS_FOLLOW, -1}
+#define PATH_NF(i)           {"filename", SYS_ARG_PATH, i, -1, SYS_NOFOLLOW, -1}
+#define PATH_AT(d, i)        {"filename", SYS_ARG_PATH, i, d, SYS_FOLLOW, -1}
+#define PATH_AT_NF(d, i)     {"filename", SYS_ARG_PATH, i, d, SYS_NOFOLLOW, -1}
+#define PATH_AT_FL(d, i, f)  {"filename", SYS_ARG_PATH, i, d, SYS_FOLLOW_UNLESS_AT, f}
+#define PATH_OPEN(d, i, f)   {"filename", SYS_ARG_PATH, i, d, SYS_FOLLOW_OPEN, f}
+#define LINKNAME(i)          ARG("linkname", SYS_ARG_PATH_LITERAL, i)
+#define SOCKADDR(i, len)     {"sockaddr", SYS_ARG_SOCKADDR, i, len, SYS_FOLLOW, -1}
+#define MSGHDR(i)            ARG("sockaddr", SYS_ARG_MSGHDR_ADDR, i)
+#define OFLAGS(i)            ARG("oflags", SYS_ARG_OFLAGS, i)
+#define MODE(i)              ARG("mode", SYS_ARG_MODE, i)
+#define AMODE(i)             ARG("amode", SYS_ARG_ACCESS_MODE, i)
+#define PROT(i)              ARG("prot", SYS_ARG_PROT, i)
+#define FD(i)                ARG("fd", SYS_ARG_FD, i)
+#define UID(i)               ARG("uid", SYS_ARG_UID, i), ARG("uname", SYS_ARG_UNAME, i)
+#define GID(i)               ARG("gid", SYS_ARG_GID, i), ARG("gname", SYS_ARG_GNAME, i)
+#define SIG(i)               ARG("signame", SYS_ARG_SIGNAL, i)
+#define PIDNAME(i)           ARG("pidname", SYS_ARG_PIDNAME, i)
+#define ARGV(i)              ARG("argv", SYS_ARG_ARGV, i)
+
+static const struct sys_schema schema[] = {
+    /* opens */
+    {"open", {PATH_OPEN(-1, 0, 1), OFLAGS(1), MODE(2)}},
+    {"openat", {PATH_OPEN(0, 1, 2), OFLAGS(2), MODE(3)}},
+    /* openat2's flags live in struct open_how: follow is decided from what was read there */
+    {"openat2", {PATH_OPEN(0, 1, -1), ARG("oflags", SYS_ARG_OPEN_HOW, 2)}},
+    {"creat", {PATH(0), MODE(1)}},
+    /* queries */
+    {"stat", {PATH(0)}},
+    {"lstat", {PATH_NF(0)}},
+    {"newfstatat", {PATH_AT_FL(0, 1, 3)}},
+    {"statx", {PATH_AT_FL(0, 1, 2)}},
+    {"access", {PATH(0), AMODE(1)}},
+    {"faccessat", {PATH_AT(0, 1), AMODE(2)}},
+    {"faccessat2", {PATH_AT_FL(0, 1, 3), AMODE(2)}},
+    {"readlink", {PATH_NF(0)}},
+    {"readlinkat", {PATH_AT_NF(0, 1)}},
+    {"getxattr", {PATH(0)}},
+    {"lgetxattr", {PATH_NF(0)}},
+    {"listxattr", {PATH(0)}},
+    {"llistxattr", {PATH_NF(0)}},
+    {"statfs", {PATH(0)}},
+    {"chdir", {PATH(0)}},
+    {"chroot", {PATH(0)}},
+    /* changes */
+    {"truncate", {PATH(0)}},
+    {"unlink", {PATH_NF(0)}},
+    {"unlinkat", {PATH_AT_NF(0, 1)}},
+    {"mkdir", {PATH_NF(0), MODE(1)}},
+    {"mkdirat", {PATH_AT_NF(0, 1), MODE(2)}},
+    {"rmdir", {PATH_NF(0)}},
+    {"rename", {PATH_NF(0), PATH_NF(1)}},
+    {"renameat", {PATH_AT_NF(0, 1), PATH_AT_NF(2, 3)}},
+    {"renameat2", {PATH_AT_NF(0, 1), PATH_AT_NF(2, 3)}},
+    {"link", {PATH_NF(0), PATH_NF(1)}},
+    {"linkat",
+     {{"filename", SYS_ARG_PATH, 1, 0, SYS_NOFOLLOW_UNLESS_AT, 4}, PATH_AT_NF(2, 3)}},
+    {"symlink", {LINKNAME(0), PATH_NF(1)}},
+    {"symlinkat", {LINKNAME(0), PATH_AT_NF(1, 2)}},
+    {"chmod", {PATH(0), MODE(1)}},
+    {"fchmodat", {PATH_AT(0, 1), MODE(2)}},
+    {"chown", {PATH(0), UID(1), GID(2)}},
+    {"lchown", {PATH_NF(0), UID(1), GID(2)}},
+    {"fchownat", {PATH_AT_FL(0, 1, 4), UID(2), GID(3)}},
+    {"utime", {PATH(0)}},
+    {"utimes", {PATH(0)}},
+    {"utimensat", {PATH_AT_FL(0, 1, 3)}},
+    {"futimesat", {PATH_AT(0, 1)}},
+    {"mknod", {PATH_NF(0), MODE(1)}},
+    {"mknodat", {PATH_AT_NF(0, 1), MODE(2)}},
+    {"setxattr", {PATH(0)}},
+    {"lsetxattr", {PATH_NF(0)}},
+    {"removexattr", {PATH(0)}},
+    {"lremovexattr", {PATH_NF(0)}},
+    /* programs */
+    {"execve", {PATH(0), ARGV(1)}},
+    {"execveat", {PATH_AT_FL(0, 1, 4), ARGV(2)}},
+    /* file systems */
+    {"mount", {PATH(1)}},
+    {"umount2", {PATH_NF(0)}},
+    {"swapon", {PATH(0)}},
+    {"swapoff", {PATH(0)}},
+    {"pivot_root", {PATH(0), PATH(1)}},
+    {"acct", {PATH(0)}},
+    {"uselib", {PATH(0)}},
+    {"quotactl", {PATH(1)}},
+    {"inotify_add_watch", {FD(0), PATH(1)}},
+    {"fanotify_mark", {FD(0), PATH_AT(3, 4)}},
+    {"name_to_handle_at", {PATH_AT_FL(0, 1, 4)}},
+    {"open_tree", {PATH_AT_FL(0, 1, 2)}},
+    {"mount_setattr", {PATH_AT_FL(0, 1, 2)}},
+    {"move_mount", {PATH_AT(0, 1), PATH_AT(2, 3)}},
+    /* sockets */
+    {"socket", {ARG("sockdom", SYS_ARG_SOCKDOM, 0), ARG("socktype", SYS_ARG_SOCKTYPE, 1)}},
+    {"socketpair", {ARG("sockdom", SYS_ARG_SOCKDOM, 0), ARG("socktype", SYS_ARG_SOCKTYPE, 1)}},
+    {"connect", {FD(0), SOCKADDR(1, 2)}},
+    {"bind", {FD(0), SOCKADDR(1, 2)}},
+    {"sendto", {FD(0), SOCKADDR(4, 5)}},
+    {"sendmsg", {FD(0), MSGHDR(1)}},
+    /* credentials */
+    {"setuid", {UID(0)}},
+    {"setgid", {GID(0)}},
+    {"setreuid", {UID(0), UID(1)}},
+    {"setregid", {GID(0), GID(1)}},
+    {"setresuid", {UID(0), UID(1), UID(2)}},
+    {"setresgid", {GID(0), GID(1), GID(2)}},
+    {"setfsuid", {UID(0)}},
+    {"setfsgid", {GID(0)}},
+    /* signals */
+    {"kill", {PIDNAME(0), SIG(1)}},
+    {"tkill", {PIDNAME(0), SIG(1)}},
+    {"tgkill", {PIDNAME(0), SIG(2)}},
+    {"rt_sigqueueinfo", {PIDNAME(0), SIG(1)}},
+    {"rt_tgsigqueueinfo", {PIDNAME(0), SIG(2)}},
+    {"pidfd_send_signal", {FD(0), SIG(1)}},
+    /* memory */
+    {"mmap", {PROT(2), ARG("flags", SYS_ARG_MMAP_FLAGS, 3), FD(4)}},
+    {"mprotect", {PROT(2)}},
+    {"pkey_mprotect", {PROT(2)}},
+    /* file descriptors */
+    {"fcntl", {FD(0), ARG("cmd", SYS_ARG_FCNTL_CMD, 1)}},
+    {"ioctl", {FD(0), ARG("cmd", SYS_ARG_IOCTL_CMD, 1)}},
+    {"read", {FD(0)}},
+    {"write", {FD(0)}},
+    {"close", {FD(0)}},
+    {"pread64", {FD(0)}},
+    {"pwrite64", {FD(0)}},
+    {"readv", {FD(0)}},
+    {"writev", {FD(0)}},
+    {"preadv", {FD(0)}},
+    {"pwritev", {FD(0)}},
+    {"preadv2", {FD(0)}},
+    {"pwritev2", {FD(0)}},
+    {"fstat", {FD(0)}},
+    {"lseek", {FD(0)}},
+    {"dup", {FD(0)}},
+    {"dup2", {FD(0), FD(1)}},
+    {"dup3", {FD(0), FD(1)}},
+    {"fsync", {FD(0)}},
+    {"fdatasync", {FD(0)}},
+    {"ftruncate", {FD(0)}},
+    {"fallocate", {FD(0)}},
+    {"getdents", {FD(0)}},
+    {"getdents64", {FD(0)}},
+    {"fchdir", {FD(0)}},
+    {"fchmod", {FD(0), MODE(1)}},
+    {"fchown", {FD(0), UID(1), GID(2)}},
+    {"flock", {FD(0)}},
+    {"fstatfs", {FD(0)}},
+    {"fgetxattr", {FD(0)}},
+    {"fsetxattr", {FD(0)}},
+    {"flistxattr", {FD(0)}},
+    {"fremovexattr", {FD(0)}},
+    {"accept", {FD(0)}},
+    {"accept4", {FD(0)}},
+    {"listen", {FD(0)}},
+    {"shutdown", {FD(0)}},
+    {"getsockname", {FD(0)}},
+    {"getpeername", {FD(0)}},
+    {"setsockopt", {FD(0)}},
+    {"getsockopt", {FD(0)}},
+    {"recvfrom", {FD(0)}},
+    {"recvmsg", {FD(0)}},
+    {"sendfile", {FD(0), FD(1)}},
+    {"splice", {FD(0), FD(2)}},
+    {"tee", {FD(0), FD(1)}},
+    {"copy_file_range", {FD(0), FD(2)}},
+    {"sync_file_range", {FD(0)}},
+    {"fadvise64", {FD(0)}},
+    {"readahead", {FD(0)}},
+    {"syncfs", {FD(0)}},
+    {"epoll_ctl", {FD(0), FD(2)}},
+};
+
+/* fsread and fswrite. The open family is split by its flags; the rest belongs always. Calls on
+ * fds (fchmod, fgetxattr…) are not here: they name no path. */
+static const struct sys_alias_member alias_table[] = {
+    {"open", SYS_ALIAS_FSREAD, SYS_COND_OPEN_READ_ONLY},
+    {"openat", SYS_ALIAS_FSREAD, SYS_COND_OPEN_READ_ONLY},
+    {"openat2", SYS_ALIAS_FSREAD, SYS_COND_OPEN_READ_ONLY},
+    {"stat", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"lstat", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"newfstatat", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"statx", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"access", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"faccessat", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"faccessat2", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"readlink", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"readlinkat", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"getxattr", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"lgetxattr", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"listxattr", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"llistxattr", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"statfs", SYS_ALIAS_FSREAD, SYS_COND_ALWAYS},
+    {"open", SYS_ALIAS_FSWRITE, SYS_COND_OPEN_WRITES},
+    {"openat", SYS_ALIAS_FSWRITE, SYS_COND_OPEN_WRITES},
+    {"openat2", SYS_ALIAS_FSWRITE, SYS_COND_OPEN_WRITES},
+    {"creat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"truncate", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"unlink", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"unlinkat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"mkdir", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"mkdirat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"rmdir", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"rename", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"renameat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"renameat2", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"link", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"linkat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"symlink", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"symlinkat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"chmod", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"fchmodat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"chown", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"lchown", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"fchownat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"utime", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"utimes", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"utimensat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"futimesat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"setxattr", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"lsetxattr", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"removexattr", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"lremovexattr", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"mknod", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+    {"mknodat", SYS_ALIAS_FSWRITE, SYS_COND_ALWAYS},
+};
+
+static const char *const alias_names[SYS_ALIAS_MAX] = {
+    [SYS_ALIAS_FSREAD] = "fsread",
+    [SYS_ALIAS_FSWRITE] = "fswrite",
+};
+
+/* Per kind: the policy's name for it, whether it is read from the target's memory, and whether it
+ * goes into an exact (learned) rule. File descriptor numbers, argv, open flags and modes vary from
+ * run to run; the alias already says read or write. */
+static const struct {
+    const char *name;
+    bool reads_memory;
+    bool identifies;
+} kinds[SYS_ARG_KIND_MAX] = {
+    [SYS_ARG_PATH] = {"filename", true, true},
+    [SYS_ARG_PATH_LITERAL] = {"linkname", true, true},
+    [SYS_ARG_SOCKADDR] = {"sockaddr", true, true},
+    [SYS_ARG_MSGHDR_ADDR] = {"sockaddr", true, true},
+    [SYS_ARG_OFLAGS] = {"oflags", false, false},
+    [SYS_ARG_OPEN_HOW] = {"oflags", true, false},
+    [SYS_ARG_MODE] = {"mode", false, false},
+    [SYS_ARG_ACCESS_MODE] = {"amode", false, false},
+    [SYS_ARG_PROT] = {"prot", false, true},
+    [SYS_ARG_MMAP_FLAGS] = {"flags", false, true},
+    [SYS_ARG_FCNTL_CMD] = {"cmd", false, true},
+    [SYS_ARG_IOCTL_CMD] = {"cmd", false, true},
+    [SYS_ARG_UID] = {"uid", false, true},
+    [SYS_ARG_UNAME] = {"uname", false, false},
+    [SYS_ARG_GID] = {"gid", false, true},
+    [SYS_ARG_GNAME] = {"gname", false, false},
+    [SYS_ARG_SIGNAL] = {"signame", false, true},
+    [SYS_ARG_PIDNAME] = {"pidname", false, true},
+    [SYS_ARG_SOCKDOM] = {"sockdom", false, true},
+    [SYS_ARG_SOCKTYPE] = {"socktype", false, true},
+    [SYS_ARG_FD] = {"fd", false, false},
+    [SYS_ARG_ARGV] = {"argv", true, false},
+};
+
+static void tables_init(void)
+{
+    for (int nr = 0; nr < SYS_NR_LIMIT; nr++)
+        nr_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+    for (unsigned i = 0; i < ARRAY_SIZE(schema); i++) {
+        int nr = sys_number(schema[i].syscall);
+        if (nr >= 0)
+            nr_schema[nr] = &schema[i];
+    }
+}
+
+int sys_number(const char *name)
+{
+    int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, name);
+    return nr >= 0 && nr < SYS_NR_LIMIT ? nr : -1;
+}
+
+const char *sys_name(int nr)
+{
+    pthread_once(&tables_once, tables_init);
+    return nr >= 0 && nr < SYS_NR_LIMIT ? nr_names[nr] : NULL;
+}
+
+enum sys_alias sys_alias_from_name(const char *name)
+{
+    for (int a = SYS_ALIAS_NONE + 1; a < SYS_ALIAS_MAX; a++)
+        if (streq(alias_names[a], name))
+            return a;
+    return SYS_ALIAS_NONE;
+}
+
+const char *sys_alias_name(enum sys_alias alias)
+{
+    return alias > SYS_ALIAS_NONE && alias < SYS_ALIAS_MAX ? alias_names[alias] : NULL;
+}
+
+static bool open_is_read_only(uint64_t oflags)
+{
+    return (oflags & O_ACCMODE) == O_RDONLY && !(oflags & (O_CREAT | O_TRUNC)) &&
+           (oflags & O_TMPFILE) != O_TMPFILE;
+}
+
+static bool cond_holds(enum sys_alias_cond cond, uint64_t oflags)
+{
+    switch (cond) {
+    case SYS_COND_ALWAYS:
+        return true;
+    case SYS_COND_OPEN_READ_ONLY:
+        return open_is_read_only(oflags);
+    case SYS_COND_OPEN_WRITES:
+        return !open_is_read_only(oflags);
+    }
+    return false;
+}
+
+enum sys_alias sys_alias_for(int nr, uint64_t oflags)
+{
+    const char *name = sys_name(nr);
+    if (!name)
+        return SYS_ALIAS_NONE;
+    for (unsigned i = 0; i < ARRAY_SIZE(alias_table); i++)
+        if (streq(alias_table[i].syscall, name) && cond_holds(alias_table[i].cond, oflags))
+            return alias_table[i].alias;
+    return SYS_ALIAS_NONE;
+}
+
+static const struct sys_alias_member *alias_member(enum sys_alias alias, int nr)
+{
+    const char *name = sys_name(nr);
+    if (!name)
+        return NULL;
+    for (unsigned i = 0; i < ARRAY_SIZE(alias_table); i++)
+        if (alias_table[i].alias == alias && streq(alias_table[i].syscall, name))
+            return &alias_table[i];
+    return NULL;
+}
+
+bool sys_alias_may_contain(enum sys_alias alias, int nr)
+{
+    return alias_member(alias, nr) != NULL;
+}
+
+bool sys_alias_always_contains(enum sys_alias alias, int nr)
+{
+    const struct sys_alias_member *m = alias_member(alias, nr);
+    return m && m->cond == SYS_COND_ALWAYS;
+}
+
+const struct sys_alias_member *sys_alias_table(unsigned *ret_n)
+{
+    *ret_n = ARRAY_SIZE(alias_table);
+    return alias_table;
+}
+
+const struct sys_schema *sys_schema_for(int nr)
+{
+    pthread_once(&tables_once, tables_init);
+    return nr >= 0 && nr < SYS_NR_LIMIT ? nr_schema[nr] : NULL;
+}
+
+const struct sys_schema *sys_schema_table(unsigned *ret_n)
+{
+    *ret_n = ARRAY_SIZE(schema);
+    return schema;
+}
+
+bool sys_arg_kind_reads_memory(enum sys_arg_kind kind)
+{
+    return kind < SYS_ARG_KIND_MAX && kinds[kind].reads_memory;
+}
+
+const char *sys_arg_kind_name(enum sys_arg_kind kind)
+{
+    return kind < SYS_ARG_KIND_MAX ? kinds[kind].name : NULL;
+}
+
+bool sys_arg_name_known(const char *name)
+{
+    for (int k = 0; k < SYS_ARG_KIND_MAX; k++)
+        if (streq(kinds[k].name, name))
+            return true;
+    return false;
+}
+
+bool sys_arg_name_identifies(const char *name)
+{
+    for (int k = 0; k < SYS_ARG_KIND_MAX; k++)
+        if (streq(kinds[k].name, name))
+            return kinds[k].identifies;
+    return false;
+}
+
+bool sys_emulation_known(const char *name)
+{
+#if defined(__x86_64__)
+    return streq(name, "native") || streq(name, "linux64");
+#else
+    return streq(name, "native");
+#endif
+}

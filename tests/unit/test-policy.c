@@ -1,0 +1,579 @@
+/* test-policy.c: the policy grammar, printer, evaluation and lint, table-driven. */
+#include <string.h>
+
+#include "errnames.h"
+#include "policy.h"
+#include "testutil.h"
+#include "util.h"
+
+/* Every grammar feature: input rule -> canonical text. */
+static const struct {
+    const char *in, *out;
+} canonical[] = {
+    {"native-read: permit", NULL},
+    {"native-read: deny", NULL},
+    {"native-read: ask", NULL},
+    {"native-read:permit", "native-read: permit"},
+    {"  native-read:   deny[EACCES]  ", "native-read: deny[eacces]"},
+    {"native-read: deny [enoent]", "native-read: deny[enoent]"},
+    {"native-read: deny[eperm] log", NULL},
+    {"native-read: ask[enoent]", NULL},
+    {"native-fsread: filename eq \"/etc/passwd\" then permit", NULL},
+    {"native-fsread: filename eq \"/etc/passwd\" -> permit",
+     "native-fsread: filename eq \"/etc/passwd\" then permit"},
+    {"native-fsread: filename neq \"/x\" then deny", NULL},
+    {"native-fsread: filename match \"/tmp/*\" then permit", NULL},
+    {"native-fsread: filename sub \"ssh\" then deny[eacces] log", NULL},
+    {"native-fsread: filename nsub \"ssh\" then permit", NULL},
+    {"native-fsread: filename inpath \"/usr/lib\" then permit", NULL},
+    {"native-fsread: filename re \"^/usr/(lib|share)/\" then permit", NULL},
+    {"native-fsread: true then permit", NULL},
+    {"native-fsread: not filename eq \"/a\" then permit", NULL},
+    {"native-fsread: not not true then permit", NULL},
+    {"native-fsread: (filename eq \"/a\") then permit", "native-fsread: filename eq \"/a\" then permit"},
+    {"native-fsread: filename eq \"/a\" or filename eq \"/b\" and filename eq \"/c\" then permit", NULL},
+    {"native-fsread: (filename eq \"/a\" or filename eq \"/b\") and filename eq \"/c\" then permit", NULL},
+    {"native-fsread: filename eq \"/a\" and (filename eq \"/b\" and filename eq \"/c\") then permit", NULL},
+    {"native-fsread: not (filename eq \"/a\" or true) then permit", NULL},
+    {"native-rename: filename[0] eq \"/a\" and filename[1] eq \"/b\" then permit", NULL},
+    {"native-fsread: filename eq \"a\\\"b\\\\c\\n\\r\\t\" then permit", NULL},
+    {"native-fsread: filename eq \"\\x01\\xff\" then permit", NULL},
+    {"native-fsread: filename eq \"\\x41\" then permit", "native-fsread: filename eq \"A\" then permit"},
+    {"native-fsread: filename eq \"caf\xc3\xa9\" then permit", NULL},
+    {"native-fsread: filename eq \"\" then permit", NULL},
+    {"native-bind: sockaddr match \"inet-*:113\" then permit as root", NULL},
+    {"native-bind: sockaddr match \"inet-*:113\" then permit as root:wheel", NULL},
+    {"native-bind: sockaddr match \"inet-*:113\" then permit as :wheel", NULL},
+    {"native-kill: signame eq \"SIGHUP\" then permit, if user = root", NULL},
+    {"native-kill: signame eq \"SIGHUP\" then permit,if user=root",
+     "native-kill: signame eq \"SIGHUP\" then permit, if user = root"},
+    {"native-kill: permit, if group != wheel", NULL},
+    {"native-kill: permit, if user < 1000", NULL},
+    {"native-kill: permit, if user > 999", NULL},
+    {"native-kill: permit, if user = \"odd name\"", NULL},
+    {"native-kill: deny[eperm] log as nobody, if user = 0", NULL},
+    {"native-fsread: filename eq \"/a\" then permit # a comment", "native-fsread: filename eq \"/a\" then permit"},
+    {"native-fsread: filename eq \"/a#b\" then permit", NULL},
+    {"linux64-read: permit", "native-read: permit"},
+    {"native-fsread: filename eq \"$HOME/.profile\" then permit", NULL},
+    {"native-setuid: uid eq \"70\" and uname eq \"named\" then permit", NULL},
+};
+
+static void test_canonical(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(canonical); i++) {
+        const char *want = canonical[i].out ? canonical[i].out : canonical[i].in;
+        struct pol_rule *r = rule_ok(canonical[i].in);
+        g_autofree char *text = pol_rule_print(r);
+        g_assert_cmpstr(text, ==, want);
+        /* The printed text is a fixed point. */
+        struct pol_rule *again = rule_ok(text);
+        g_autofree char *text2 = pol_rule_print(again);
+        g_assert_cmpstr(text2, ==, text);
+        pol_rule_free(r);
+        pol_rule_free(again);
+    }
+}
+
+/* Malformed input: line, column, and words the message must contain. */
+static const struct {
+    const char *text;
+    unsigned line, col;
+    const char *msg;
+} errors[] = {
+    {"native-read: permit\n", 1, 1, "rule outside a policy"},
+    {"Policy: bin/ls, Emulation: native\n", 1, 9, "not absolute"},
+    {"Policy: /bin/ls\n", 1, 16, "Emulation"},
+    {"Policy: /bin/ls, Emulation: vax\n", 1, 29, "unknown emulation"},
+    {"Policy: , Emulation: native\n", 1, 8, "absolute path"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"/a then permit\n", 2, 27,
+     "unterminated string"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"/a\\q\" then permit\n", 2,
+     30, "unknown escape"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\\x00\" then permit\n", 2,
+     28, "NUL"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\\x4\" then permit\n", 2,
+     28, "hexadecimal"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-read: deny[enosuch]\n", 2, 20,
+     "unknown errno 'enosuch'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-read: permit[eperm]\n", 2, 21, "not 'permit'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-read: allow\n", 2, 15, "unknown argument"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename is \"/a\" then permit\n", 2, 24,
+     "expected an operator"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq /a then permit\n", 2, 27,
+     "expected a quoted string"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"/a\" permit\n", 2, 32,
+     "expected 'then'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"/a\" then\n", 2, 36,
+     "expected an action"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: (filename eq \"/a\" then permit\n", 2, 33,
+     "expected ')'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename re \"(\" then permit\n", 2, 27,
+     "invalid regular expression"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit extra\n", 2, 22,
+     "expected end of rule"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit, if uid = 0\n", 2, 26,
+     "'user' or 'group'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit, if user < root\n", 2, 33,
+     "numeric"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit as\n", 2, 24, "after 'as'"},
+    {"Policy: /bin/ls, Emulation: native\n\topen: permit\n", 2, 2, "native-NAME:"},
+    {"Policy: /bin/ls, Emulation: native\n\tbsd-open: permit\n", 2, 2, "unknown emulation"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-op en: permit\n", 2, 11, "unexpected character"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename[x] eq \"a\" then permit\n", 2,
+     24, "argument number"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" then permit ;\n", 2,
+     43, "expected end of rule, found ';'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" & true then permit\n",
+     2, 31, "expected 'then', 'and' or 'or' after the expression, found '&'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xff\" then permit\n", 2,
+     28, "invalid UTF-8"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xc0\xaf\" then permit\n",
+     2, 28, "invalid UTF-8"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xed\xa0\x80\" then permit\n",
+     2, 28, "invalid UTF-8"},
+};
+
+static void test_errors(void)
+{
+    unsigned bad = 0;
+    for (unsigned i = 0; i < G_N_ELEMENTS(errors); i++) {
+        struct pol_file *f = NULL;
+        struct pol_diags d = {0};
+        int r = pol_parse(errors[i].text, strlen(errors[i].text), &f, &d);
+        g_assert_cmpint(r, ==, -EINVAL);
+        g_assert_nonnull(f);
+        g_assert_cmpuint(d.n_errors, ==, 1);
+        const struct pol_diag *e = NULL;
+        for (size_t k = 0; k < d.n; k++)
+            if (d.v[k].severity == POL_ERROR)
+                e = &d.v[k];
+        g_assert_nonnull(e);
+        if (e->line != errors[i].line || e->col != errors[i].col ||
+            !strstr(e->msg, errors[i].msg)) {
+            g_test_message("case %u: got %u:%u: %s; want %u:%u: …%s…", i, e->line, e->col,
+                           e->msg, errors[i].line, errors[i].col, errors[i].msg);
+            bad++;
+        }
+        pol_diags_clear(&d);
+        pol_file_free(f);
+    }
+    g_assert_cmpuint(bad, ==, 0);
+}
+
+static void test_nul_byte(void)
+{
+    static const char text[] = "Policy: /bin/ls, Emulation: native\n\tnative-read: per\0mit\n"
+                               "\tnative-write: permit\n";
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(text, sizeof(text) - 1, &f, &d), ==, -EINVAL);
+    g_assert_cmpuint(d.n_errors, ==, 1);
+    g_assert_cmpuint(d.v[0].line, ==, 2);
+    g_assert_cmpuint(d.v[0].col, ==, 18);
+    g_assert_nonnull(strstr(d.v[0].msg, "NUL"));
+    /* The bad line is reported, the good ones still load. */
+    g_assert_cmpuint(f->policies[0].n_rules, ==, 1);
+    g_assert_cmpstr(f->policies[0].rules[0].name, ==, "write");
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
+static void test_huge_line(void)
+{
+    size_t n = 1u << 20;
+    GString *s = g_string_new("Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"");
+    for (size_t i = 0; i < n; i++)
+        g_string_append_c(s, 'a');
+    g_string_append(s, "\" then permit\n");
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(s->str, s->len, &f, &d), ==, 0);
+    g_assert_cmpuint(strlen(f->policies[0].rules[0].expr->value), ==, n);
+    pol_file_free(f);
+    /* The same line without a closing quote: one clear error. */
+    g_string_truncate(s, s->len - strlen("\" then permit\n"));
+    g_assert_cmpint(pol_parse(s->str, s->len, &f, &d), ==, -EINVAL);
+    g_assert_nonnull(strstr(d.v[0].msg, "unterminated"));
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    g_string_free(s, TRUE);
+}
+
+static void test_deep_nesting(void)
+{
+    GString *s = g_string_new("Policy: /bin/ls, Emulation: native\n\tnative-open: ");
+    for (int i = 0; i < 10000; i++)
+        g_string_append_c(s, '(');
+    g_string_append(s, "true");
+    for (int i = 0; i < 10000; i++)
+        g_string_append_c(s, ')');
+    g_string_append(s, " then permit\n");
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(s->str, s->len, &f, &d), ==, -EINVAL);
+    g_assert_nonnull(strstr(d.v[0].msg, "nested too deeply"));
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    g_string_free(s, TRUE);
+
+    /* not not not … and a long chain of and: bounded too. */
+    s = g_string_new("Policy: /bin/ls, Emulation: native\n\tnative-open: ");
+    for (int i = 0; i < 10000; i++)
+        g_string_append(s, "not ");
+    g_string_append(s, "true then permit\n");
+    g_assert_cmpint(pol_parse(s->str, s->len, &f, &d), ==, -EINVAL);
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    g_string_free(s, TRUE);
+    s = g_string_new("Policy: /bin/ls, Emulation: native\n\tnative-open: true");
+    for (int i = 0; i < 100000; i++)
+        g_string_append(s, " and true");
+    g_string_append(s, " then permit\n");
+    g_assert_cmpint(pol_parse(s->str, s->len, &f, &d), ==, -EINVAL);
+    g_assert_nonnull(strstr(d.v[0].msg, "too long"));
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    g_string_free(s, TRUE);
+}
+
+/* The real policies of REFERENCE.md 1, including an OpenBSD-only call (a warning). */
+static const char real_policies[] =
+    "Policy: /bin/ls, Emulation: native\n"
+    "\tnative-fsread: filename eq \"$HOME\" then permit\n"
+    "\tnative-fchdir: permit\n"
+    "\tnative-fsread: filename match \"$HOME/*\" then permit\n"
+    "\tnative-fsread: filename eq \"/etc\" then deny[eperm], if group != wheel\n"
+    "\n"
+    "Policy: /usr/sbin/named, Emulation: native\n"
+    "\tnative-__sysctl: permit\n"
+    "\tnative-bind: sockaddr match \"inet-*:53\" then permit\n"
+    "\tnative-connect: sockaddr eq \"/dev/log\" then permit\n"
+    "\tnative-fsread: filename sub \"<non-existent filename>\" then deny[enoent]\n"
+    "\tnative-rename: filename match \"/slave/*\" and filename[1] match \"/slave/*\" then permit\n"
+    "\tnative-setuid: uid eq \"70\" and uname eq \"named\" then permit\n"
+    "\tnative-sendto: true then permit\n";
+
+static void test_real_policies(void)
+{
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(real_policies, strlen(real_policies), &f, &d), ==, 0);
+    g_assert_cmpuint(d.n, ==, 1);
+    g_assert_cmpuint(d.v[0].severity, ==, POL_WARNING);
+    g_assert_cmpuint(d.v[0].line, ==, 8);
+    g_assert_nonnull(strstr(d.v[0].msg, "__sysctl"));
+    g_assert_cmpuint(f->n_policies, ==, 2);
+    g_assert_cmpstr(f->policies[0].path, ==, "/bin/ls");
+    g_assert_cmpuint(f->policies[0].n_rules, ==, 4);
+    g_assert_cmpuint(f->policies[1].n_rules, ==, 7);
+    g_assert_cmpuint(f->policies[0].rules[3].line, ==, 5);
+    g_assert_cmpint(f->policies[0].rules[3].err, ==, EPERM);
+    /* print(parse(print(p))) == print(p) */
+    for (size_t i = 0; i < f->n_policies; i++) {
+        g_autofree char *text = pol_print(&f->policies[i]);
+        struct pol_file *again;
+        g_assert_cmpint(pol_parse(text, strlen(text), &again, NULL), ==, 0);
+        g_autofree char *text2 = pol_print(&again->policies[0]);
+        g_assert_cmpstr(text, ==, text2);
+        pol_file_free(again);
+    }
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
+static void test_linux64(void)
+{
+    struct pol_file *f =
+        parse_ok("Policy: /usr/bin/id, Emulation: linux64\n\tlinux64-getuid: permit\n"
+                 "\tlinux64-fsread: filename eq \"/etc/passwd\" then permit\n");
+    g_assert_cmpint(f->policies[0].rules[0].nr, ==, sys_number("getuid"));
+    g_assert_cmpint(f->policies[0].rules[1].alias, ==, SYS_ALIAS_FSREAD);
+    g_autofree char *text = pol_print(&f->policies[0]);
+    g_assert_cmpstr(text, ==, "Policy: /usr/bin/id, Emulation: native\n\tnative-getuid: permit\n"
+                              "\tnative-fsread: filename eq \"/etc/passwd\" then permit\n");
+    pol_file_free(f);
+}
+
+/* Operators on edge cases: op, pattern, argument, expected. */
+static const struct {
+    const char *op, *pattern, *arg;
+    bool want;
+} ops[] = {
+    {"eq", "", "", true},
+    {"eq", "/", "/", true},
+    {"eq", "/tmp", "/tmp/", false},
+    {"eq", "/TMP", "/tmp", false}, /* case-sensitive, unlike OpenBSD */
+    {"neq", "/a", "/a", false},
+    {"neq", "/a", "/b", true},
+    {"neq", "", "x", true},
+    {"match", "/tmp", "/tmp/a/b", true}, /* FNM_LEADING_DIR */
+    {"match", "/tmp", "/tmpx", false},
+    {"match", "/tmp/*", "/tmp/a", true},
+    {"match", "/tmp/*", "/tmp/a/b", true},
+    {"match", "/tmp/*", "/tmp", false},
+    {"match", "/tmp/*/c", "/tmp/a/b/c", false}, /* FNM_PATHNAME: * stops at / */
+    {"match", "/*", "/", false},
+    {"match", "*", "", true},
+    {"match", "/tmp/", "/tmp/", true},
+    {"match", "/tmp/", "/tmp", false},
+    {"match", "inet-*:53", "inet-[127.0.0.1]:53", true},
+    {"match", "inet-*:53", "inet-[127.0.0.1]:530", false},
+    {"match", "/a/[bc]", "/a/c", true},
+    {"sub", "", "", true},
+    {"sub", "ssh", "/home/u/.ssh/id", true},
+    {"sub", "ssh", "/etc/passwd", false},
+    {"nsub", "ssh", "/etc/passwd", true},
+    {"nsub", "", "x", false},
+    {"inpath", "/usr/local/bin", "/usr", true},
+    {"inpath", "/usr/local/bin", "/usr/local/bin", true},
+    {"inpath", "/usr/local/bin", "/", true},
+    {"inpath", "/usr/local/bin", "/usr/lo", false},
+    {"inpath", "/usr/local/bin", "/usr/local/bin/ls", false},
+    {"inpath", "/usr", "", false},
+    {"re", "^/usr/(lib|share)/", "/usr/share/x", true},
+    {"re", "^/usr/(lib|share)/", "/usr/bin/x", false},
+    {"re", "", "anything", true},
+    {"re", "a+b", "xaab", true},
+};
+
+static struct pol_request req_with(const struct pol_value *args, size_t n)
+{
+    return (struct pol_request){.nr = sys_number("open"), .alias = SYS_ALIAS_FSREAD,
+                                .args = args, .n_args = n, .uid = 1000, .gid = 100,
+                                .user = "alice", .group = "users", .home = "/home/alice",
+                                .cwd = "/srv"};
+}
+
+static void test_operators(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(ops); i++) {
+        g_autofree char *q = pol_quote(ops[i].pattern);
+        g_autofree char *line =
+            g_strdup_printf("native-open: filename %s %s then permit", ops[i].op, q);
+        struct pol_rule *r = rule_ok(line);
+        struct pol_value v = {"filename", ops[i].arg, true};
+        struct pol_request req = req_with(&v, 1);
+        bool read_memory = false;
+        if (pol_rule_matches(r, &req, &read_memory) != ops[i].want)
+            g_error("'%s' %s '%s': want %d", ops[i].arg, ops[i].op, ops[i].pattern, ops[i].want);
+        g_assert_true(read_memory);
+        pol_rule_free(r);
+    }
+}
+
+/* Expression -> whether it holds for filename "/x". */
+static const struct {
+    const char *expr;
+    bool want;
+} precedence[] = {
+    {"filename eq \"/x\" or filename eq \"/y\" and filename eq \"/z\"", true},
+    {"(filename eq \"/x\" or filename eq \"/y\") and filename eq \"/z\"", false},
+    {"not filename eq \"/y\" and filename eq \"/x\"", true},
+    {"not (filename eq \"/y\" or filename eq \"/x\")", false},
+    {"not filename eq \"/x\" or true", true},
+    {"true and not true", false},
+    {"filename eq \"/y\" or filename eq \"/z\" or filename eq \"/x\"", true},
+    {"filename[1] eq \"/x\"", false}, /* no second filename */
+    {"sockaddr neq \"/x\"", false},   /* an absent argument never compares */
+    {"not sockaddr eq \"/x\"", true},
+};
+
+static void test_precedence(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(precedence); i++) {
+        g_autofree char *line =
+            g_strdup_printf("native-open: %s then permit", precedence[i].expr);
+        struct pol_rule *r = rule_ok(line);
+        struct pol_value v = {"filename", "/x", true};
+        struct pol_request req = req_with(&v, 1);
+        if (pol_rule_matches(r, &req, NULL) != precedence[i].want)
+            g_error("%s: want %d", precedence[i].expr, precedence[i].want);
+        /* and through the printer: same meaning */
+        g_autofree char *text = pol_rule_print(r);
+        struct pol_rule *again = rule_ok(text);
+        g_assert_cmpint(pol_rule_matches(again, &req, NULL), ==, precedence[i].want);
+        pol_rule_free(again);
+        pol_rule_free(r);
+    }
+}
+
+static const struct {
+    const char *pred;
+    bool want; /* for uid 1000 "alice", gid 100 "users" */
+} predicates[] = {
+    {"if user = alice", true},   {"if user = bob", false},     {"if user = 1000", true},
+    {"if user != 1000", false},  {"if user != root", true},    {"if user < 1000", false},
+    {"if user < 1001", true},    {"if user > 999", true},      {"if group = users", true},
+    {"if group = 100", true},    {"if group != wheel", true},  {"if group > 100", false},
+};
+
+static void test_predicates(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(predicates); i++) {
+        g_autofree char *line = g_strdup_printf("native-open: permit, %s", predicates[i].pred);
+        struct pol_rule *r = rule_ok(line);
+        struct pol_request req = req_with(NULL, 0);
+        if (pol_rule_matches(r, &req, NULL) != predicates[i].want)
+            g_error("%s: want %d", predicates[i].pred, predicates[i].want);
+        pol_rule_free(r);
+    }
+}
+
+static const struct {
+    const char *expr, *arg;
+    bool want;
+} variables[] = {
+    {"filename eq \"$HOME\"", "/home/alice", true},
+    {"filename match \"$HOME/*\"", "/home/alice/x", true},
+    {"filename match \"$HOME/*\"", "/home/bob/x", false},
+    {"filename eq \"/var/mail/$USER\"", "/var/mail/alice", true},
+    {"filename eq \"$CWD/out\"", "/srv/out", true},
+    {"filename re \"^$HOME/[a-z]+$\"", "/home/alice/abc", true},
+    {"filename re \"^$HOME/[a-z]+$\"", "/home/alice/ABC", false},
+    {"filename eq \"$OTHER\"", "$OTHER", true}, /* unknown variables stay literal */
+    {"filename eq \"a$\"", "a$", true},
+};
+
+static void test_variables(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(variables); i++) {
+        g_autofree char *line = g_strdup_printf("native-open: %s then permit", variables[i].expr);
+        struct pol_rule *r = rule_ok(line);
+        struct pol_value v = {"filename", variables[i].arg, true};
+        struct pol_request req = req_with(&v, 1);
+        if (pol_rule_matches(r, &req, NULL) != variables[i].want)
+            g_error("%s on %s: want %d", variables[i].expr, variables[i].arg, variables[i].want);
+        /* Without a home directory, $HOME never matches. */
+        req.home = NULL;
+        if (strstr(variables[i].expr, "$HOME"))
+            g_assert_false(pol_rule_matches(r, &req, NULL));
+        pol_rule_free(r);
+    }
+    /* An unknown variable is a warning, not an error. */
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    const char *text = "Policy: /a, Emulation: native\n\tnative-open: filename eq \"$NOPE/x\" "
+                       "then permit\n";
+    g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
+    g_assert_cmpuint(d.n, ==, 1);
+    g_assert_nonnull(strstr(d.v[0].msg, "$NOPE"));
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
+static void test_evaluate(void)
+{
+    struct pol_file *f = parse_ok("Policy: /bin/x, Emulation: native\n"
+                                  "\tnative-getpid: permit\n"
+                                  "\tnative-fsread: filename eq \"/etc/shadow\" then deny[eacces]\n"
+                                  "\tnative-open: filename match \"/etc/*\" then permit log\n"
+                                  "\tnative-fswrite: filename match \"/tmp/*\" then permit\n"
+                                  "\tnative-fsread: true then ask\n");
+    const struct policy *p = &f->policies[0];
+    struct pol_value shadow = {"filename", "/etc/shadow", true};
+    struct pol_value passwd = {"filename", "/etc/passwd", true};
+    struct pol_value tmp = {"filename", "/tmp/a", true};
+    struct pol_value home = {"filename", "/home/x", true};
+    struct pol_request req = req_with(&shadow, 1);
+    bool mem;
+    const struct pol_rule *r = pol_evaluate(p, &req, &mem);
+    g_assert_nonnull(r);
+    g_assert_cmpuint(r->line, ==, 3);
+    g_assert_cmpint(r->action, ==, POL_DENY);
+    g_assert_cmpint(r->err, ==, EACCES);
+    g_assert_true(mem);
+    /* The earlier non-matching filename rule counts as reading memory. */
+    req = req_with(&passwd, 1);
+    r = pol_evaluate(p, &req, &mem);
+    g_assert_cmpuint(r->line, ==, 4);
+    g_assert_true(r->log);
+    g_assert_true(mem);
+    /* open for writing is fswrite, not fsread */
+    req = req_with(&tmp, 1);
+    req.alias = SYS_ALIAS_FSWRITE;
+    r = pol_evaluate(p, &req, &mem);
+    g_assert_cmpuint(r->line, ==, 5);
+    req = req_with(&home, 1);
+    req.alias = SYS_ALIAS_FSWRITE;
+    g_assert_null(pol_evaluate(p, &req, &mem));
+    req.alias = SYS_ALIAS_FSREAD;
+    r = pol_evaluate(p, &req, &mem);
+    g_assert_cmpint(r->action, ==, POL_ASK);
+    /* A call decided before any memory is compared does not read memory. */
+    req = req_with(NULL, 0);
+    req.nr = sys_number("getpid");
+    req.alias = SYS_ALIAS_NONE;
+    r = pol_evaluate(p, &req, &mem);
+    g_assert_cmpuint(r->line, ==, 2);
+    g_assert_false(mem);
+    req.nr = sys_number("getppid");
+    g_assert_null(pol_evaluate(p, &req, &mem));
+    pol_file_free(f);
+}
+
+static void test_lint(void)
+{
+    static const char text[] = "Policy: /bin/x, Emulation: native\n"
+                               "\tnative-fsread: permit\n"
+                               "\tnative-stat: filename eq \"/a\" then deny\n" /* shadowed */
+                               "\tnative-open: filename eq \"/a\" then deny\n"  /* may write */
+                               "\tnative-read: permit\n"
+                               "\tnative-read:   permit\n"                    /* duplicate */
+                               "\tnative-write: filename eq \"/a\" then permit\n" /* no arg */
+                               "\tnative-getpid: true then permit\n"
+                               "\tnative-getpid: deny\n";                   /* shadowed */
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
+    pol_lint(f, &d);
+    pol_diags_sort(&d);
+    g_autofree char *out = pol_diags_format(&d, "p");
+    g_assert_cmpstr(out, ==,
+                    "p:3:1: warning: rule can never match: the rule on line 2 already decides "
+                    "every 'stat' call\n"
+                    "p:6:1: warning: duplicate of the rule on line 5\n"
+                    "p:7:1: warning: 'write' has no argument 'filename': the comparison is never "
+                    "true\n"
+                    "p:9:1: warning: rule can never match: the rule on line 8 already decides "
+                    "every 'getpid' call\n");
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
+static void test_errnames(void)
+{
+    g_assert_cmpint(errname_to_errno("enoent"), ==, ENOENT);
+    g_assert_cmpint(errname_to_errno("EACCES"), ==, EACCES);
+    g_assert_cmpint(errname_to_errno("eHWpoison"), ==, EHWPOISON);
+    g_assert_cmpint(errname_to_errno("enosuch"), ==, -1);
+    g_assert_cmpint(errname_to_errno(""), ==, -1);
+    /* The full Linux set: every errno the C library names round-trips. */
+    int max = errname_max();
+    g_assert_cmpint(max, >, EHWPOISON);
+    for (int e = 1; e < max; e++) {
+        const char *n = errname_from_errno(e);
+        if (n && e != EWOULDBLOCK && e != EDEADLOCK)
+            g_assert_cmpint(errname_to_errno(n), ==, e);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/policy/canonical", test_canonical);
+    g_test_add_func("/policy/errors", test_errors);
+    g_test_add_func("/policy/nul-byte", test_nul_byte);
+    g_test_add_func("/policy/huge-line", test_huge_line);
+    g_test_add_func("/policy/deep-nesting", test_deep_nesting);
+    g_test_add_func("/policy/real-policies", test_real_policies);
+    g_test_add_func("/policy/linux64", test_linux64);
+    g_test_add_func("/policy/operators", test_operators);
+    g_test_add_func("/policy/precedence", test_precedence);
+    g_test_add_func("/policy/predicates", test_predicates);
+    g_test_add_func("/policy/variables", test_variables);
+    g_test_add_func("/policy/evaluate", test_evaluate);
+    g_test_add_func("/policy/lint", test_lint);
+    g_test_add_func("/policy/errnames", test_errnames);
+    return g_test_run();
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# test-systracectl.sh: systracectl policy check|show|path, run as a user would (TAP output).
+set -u
+ctl="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+expect() { # description, expected exit code, command…
+    desc=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok "$desc"; else
+        not_ok "$desc (exit $got, want $want)"; sed 's/^/# /' "$tmp/out" "$tmp/err"; fi
+}
+contains() { # description, file, fixed string
+    if grep -qF -- "$3" "$2"; then ok "$1"; else
+        not_ok "$1"; echo "# wanted: $3"; sed 's/^/# /' "$2"; fi
+}
+
+cat >"$tmp/good" <<'P'
+Policy: /bin/ls, Emulation: native
+	native-fsread: filename eq "$HOME" then permit
+	native-fchdir:permit
+P
+cat >"$tmp/bad" <<'P'
+Policy: /bin/ls, Emulation: native
+	native-fsread: filename eq "/etc" then deny[enosuch]
+	native-fchdir: permit
+	native-fchdir: permit
+	native-frobnicate: permit
+P
+
+expect "check of a good file exits 0" 0 "$ctl" policy check "$tmp/good"
+contains "check says ok" "$tmp/out" "good: ok (1 policies)"
+expect "check of a bad file exits 1" 1 "$ctl" policy check "$tmp/bad"
+contains "error as FILE:LINE:COL" "$tmp/out" "$tmp/bad:2:46: error: unknown errno 'enosuch'"
+contains "duplicate warned" "$tmp/out" "$tmp/bad:4:1: warning: duplicate of the rule on line 3"
+contains "unknown call warned" "$tmp/out" "$tmp/bad:5:9: warning: unknown system call 'frobnicate'"
+expect "check of a missing file exits 1" 1 "$ctl" policy check "$tmp/missing"
+contains "missing file named" "$tmp/err" "cannot read $tmp/missing"
+expect "check without files is a usage error" 2 "$ctl" policy check
+
+expect "show a file" 0 "$ctl" policy show "$tmp/good"
+printf 'Policy: /bin/ls, Emulation: native\n\tnative-fsread: filename eq "$HOME" then permit\n\tnative-fchdir: permit\n' >"$tmp/want"
+if cmp -s "$tmp/out" "$tmp/want"; then ok "show prints canonical text"; else not_ok "show prints canonical text"; sed 's/^/# /' "$tmp/out"; fi
+cp "$tmp/out" "$tmp/shown"
+expect "show of a canonical text is a fixed point" 0 sh -c "\"$ctl\" policy show \"$tmp/shown\" | cmp - \"$tmp/want\""
+
+mkdir -p "$tmp/user" "$tmp/global"
+cp "$tmp/good" "$tmp/global/usr_bin_ls"
+sed 's|/bin/ls|/usr/bin/ls|' "$tmp/good" >"$tmp/global/usr_bin_ls"
+export SYSTRACE_GLOBAL_DIR="$tmp/global"
+expect "path finds the system policy" 0 "$ctl" -d "$tmp/user" policy path /bin/ls
+contains "path names the file and its origin" "$tmp/out" "$tmp/global/usr_bin_ls (system policy directory)"
+cp "$tmp/global/usr_bin_ls" "$tmp/user/usr_bin_ls"
+expect "path prefers the user policy" 0 "$ctl" -d "$tmp/user" policy path ls
+contains "user origin" "$tmp/out" "$tmp/user/usr_bin_ls (user policy directory)"
+expect "-U skips the user policy" 0 "$ctl" -U policy path /usr/bin/ls
+contains "global origin with -U" "$tmp/out" "$tmp/global/usr_bin_ls (system policy directory)"
+expect "show by binary" 0 "$ctl" -d "$tmp/user" policy show /usr/bin/ls
+contains "show by binary prints the policy" "$tmp/out" "Policy: /usr/bin/ls, Emulation: native"
+expect "path of a program without policy exits 1" 1 "$ctl" -d "$tmp/user" policy path /bin/true
+contains "says where learning would write" "$tmp/out" "$tmp/user/usr_bin_true (no policy yet"
+expect "path of a missing program exits 1" 1 "$ctl" policy path /no/such/prog
+printf 'Policy: */ls, Emulation: native\n\tnative-read: permit\n' >"$tmp/extra"
+expect "-f is searched first" 0 "$ctl" -d "$tmp/user" -f "$tmp/extra" policy path /usr/bin/ls
+contains "-f origin" "$tmp/out" "(policy file given with -f)"
+
+expect "--help" 0 "$ctl" --help
+contains "help lists policy check" "$tmp/out" "policy check FILE"
+expect "--version" 0 "$ctl" --version
+contains "version printed" "$tmp/out" "systracectl "
+expect "unknown command" 2 "$ctl" frobnicate
+expect "session commands need the daemon" 2 "$ctl" list
+contains "daemon named" "$tmp/err" "systraced"
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
