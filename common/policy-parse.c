@@ -575,8 +575,8 @@ void pol_rule_free(struct pol_rule *rule)
     free(rule);
 }
 
-/* Parses "PREFIX-NAME: BODY" from the line in P into R. */
-static bool parse_rule_line(struct rule_ctx *c, struct pol_rule *r)
+/* Parses "PREFIX-NAME: BODY" from the line in P into R; false when it reported an error. */
+static bool parse_rule_text(struct rule_ctx *c, struct pol_rule *r)
 {
     struct parser *p = c->p;
     while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t'))
@@ -628,6 +628,13 @@ static bool parse_rule_line(struct rule_ctx *c, struct pol_rule *r)
     }
     next(p);
     return parse_action(c, r);
+}
+
+/* A lexical error after the last token the grammar needed (an unterminated string after the
+ * action) still fails the line. */
+static bool parse_rule_line(struct rule_ctx *c, struct pol_rule *r)
+{
+    return parse_rule_text(c, r) && !c->p->err;
 }
 
 static size_t utf8_invalid_at(const unsigned char *s, size_t len)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "i18n.h"
 #include "util.h"
 
 #define MAX_POLICY_FILE (64u << 20)
@@ -55,9 +56,9 @@ struct store {
 };
 
 static const char *const origin_names[] = {
-    [STORE_ORIGIN_FILE] = "policy file given with -f",
-    [STORE_ORIGIN_USER] = "user policy directory",
-    [STORE_ORIGIN_GLOBAL] = "system policy directory",
+    [STORE_ORIGIN_FILE] = N_("policy file given with -f"),
+    [STORE_ORIGIN_USER] = N_("user policy directory"),
+    [STORE_ORIGIN_GLOBAL] = N_("system policy directory"),
 };
 
 const char *store_origin_name(enum store_origin origin)
@@ -148,7 +149,7 @@ static int open_temp(int dirfd, const char *name, char **ret_name)
     return -EEXIST;
 }
 
-static struct policy *find_policy(struct pol_file *file, const char *binary)
+static const struct policy *find_policy(const struct pol_file *file, const char *binary)
 {
     for (size_t i = 0; file && i < file->n_policies; i++)
         if (streq(file->policies[i].path, binary))
@@ -222,10 +223,76 @@ static int write_replacement(int dirfd, const char *name, const struct buf *text
     return 0;
 }
 
+/* The new text of the file: TEXT with ADDED inserted after the policy's last line, or with a new
+ * policy for BINARY at the end. */
+static void splice_rules(struct buf *out, const char *text, size_t len, const struct policy *pol,
+                         const char *binary, const struct buf *added)
+{
+    buf_append(out, "", 0);
+    size_t at = pol ? offset_after_line(text, len, pol->end_line) : len;
+    buf_append(out, text, at);
+    if (at > 0 && text[at - 1] != '\n')
+        buf_putc(out, '\n');
+    if (!pol)
+        buf_printf(out, "Policy: %s, Emulation: native\n", binary);
+    buf_append(out, added->data, added->len);
+    buf_append(out, text + at, len - at);
+}
+
+/* store_append's work once DIRFD is locked. */
+static int append_locked(int dirfd, const char *dir, const char *name, const char *binary,
+                         const char *const *rules, size_t n, size_t *ret_added,
+                         char **ret_error)
+{
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+        int r = -errno;
+        if (r == -ELOOP)
+            *ret_error = xasprintf("%s/%s is a symbolic link; refusing to write through it",
+                                   dir, name);
+        return r;
+    }
+    struct stat st;
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (fd >= 0) {
+        if (fstat(fd, &st) < 0)
+            return -errno;
+        if (!S_ISREG(st.st_mode)) {
+            *ret_error = xasprintf("%s/%s is not a regular file", dir, name);
+            return -EINVAL;
+        }
+        int r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
+        if (r < 0)
+            return r;
+    }
+    struct pol_file *parsed = NULL;
+    struct pol_diags diags = {0};
+    if (pol_parse(text ? text : "", len, &parsed, &diags) < 0) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
+        *ret_error = pol_diags_format(&diags, path);
+        pol_diags_clear(&diags);
+        pol_file_free(parsed);
+        return -EINVAL;
+    }
+    pol_diags_clear(&diags);
+    const struct policy *pol = find_policy(parsed, binary);
+    struct buf added = {0}, out = {0};
+    int r = new_rules(pol, rules, n, &added, ret_added, ret_error);
+    if (r == 0 && *ret_added > 0) {
+        splice_rules(&out, text ? text : "", len, pol, binary, &added);
+        r = write_replacement(dirfd, name, &out, fd >= 0 ? &st : NULL);
+    }
+    pol_file_free(parsed);
+    buf_free(&added);
+    buf_free(&out);
+    return r;
+}
+
 int store_append(const char *dir, const char *binary, const char *const *rules, size_t n,
                  size_t *ret_added, char **ret_error)
 {
-    char *dummy_error = NULL;
+    _cleanup_free_ char *dummy_error = NULL;
     size_t dummy_added;
     if (!ret_error)
         ret_error = &dummy_error;
@@ -240,80 +307,12 @@ int store_append(const char *dir, const char *binary, const char *const *rules, 
     _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return -errno;
-    /* The lock is on the directory: the policy file itself is replaced by rename. */
+    /* The lock is on the directory, since the policy file itself is replaced by rename. It is
+     * released when dirfd is closed. */
     while (flock(dirfd, LOCK_EX) < 0)
         if (errno != EINTR)
             return -errno;
-    _cleanup_close_ int fd =
-        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT) {
-        r = -errno;
-        if (r == -ELOOP)
-            *ret_error = xasprintf("%s/%s is a symbolic link; refusing to write through it",
-                                   dir, name);
-        goto out;
-    }
-    struct stat st;
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    if (fd >= 0) {
-        if (fstat(fd, &st) < 0) {
-            r = -errno;
-            goto out;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            *ret_error = xasprintf("%s/%s is not a regular file", dir, name);
-            r = -EINVAL;
-            goto out;
-        }
-        r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
-        if (r < 0)
-            goto out;
-    }
-    struct pol_file *parsed = NULL;
-    struct pol_diags diags = {0};
-    if (pol_parse(text ? text : "", len, &parsed, &diags) < 0) {
-        _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-        *ret_error = pol_diags_format(&diags, path);
-        pol_diags_clear(&diags);
-        pol_file_free(parsed);
-        r = -EINVAL;
-        goto out;
-    }
-    pol_diags_clear(&diags);
-    struct policy *pol = find_policy(parsed, binary);
-    struct buf added = {0};
-    r = new_rules(pol, rules, n, &added, ret_added, ret_error);
-    if (r < 0 || *ret_added == 0) {
-        pol_file_free(parsed);
-        buf_free(&added);
-        goto out;
-    }
-    struct buf out = {0};
-    buf_append(&out, "", 0);
-    if (pol) {
-        size_t at = offset_after_line(text, len, pol->end_line);
-        buf_append(&out, text, at);
-        if (at > 0 && text[at - 1] != '\n')
-            buf_putc(&out, '\n');
-        buf_append(&out, added.data, added.len);
-        buf_append(&out, text + at, len - at);
-    } else {
-        if (len) {
-            buf_append(&out, text, len);
-            if (text[len - 1] != '\n')
-                buf_putc(&out, '\n');
-        }
-        buf_printf(&out, "Policy: %s, Emulation: native\n", binary);
-        buf_append(&out, added.data, added.len);
-    }
-    pol_file_free(parsed);
-    buf_free(&added);
-    r = write_replacement(dirfd, name, &out, fd >= 0 ? &st : NULL);
-    buf_free(&out);
-out:
-    free(dummy_error);
-    return r;
+    return append_locked(dirfd, dir, name, binary, rules, n, ret_added, ret_error);
 }
 
 static void file_unref(struct store_file *f)

@@ -118,6 +118,8 @@ static const struct {
      "numeric"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit as\n", 2, 24, "after 'as'"},
     {"Policy: /bin/ls, Emulation: native\n\topen: permit\n", 2, 2, "native-NAME:"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: permit \"x\n", 2, 22,
+     "unterminated string"},
     {"Policy: /bin/ls, Emulation: native\n\tbsd-open: permit\n", 2, 2, "unknown emulation"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-op en: permit\n", 2, 11, "unexpected character"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename[x] eq \"a\" then permit\n", 2,
@@ -313,7 +315,7 @@ static const struct {
     {"match", "/tmp/*", "/tmp/a/b", true},
     {"match", "/tmp/*", "/tmp", false},
     {"match", "/tmp/*/c", "/tmp/a/b/c", false}, /* FNM_PATHNAME: * stops at / */
-    {"match", "/*", "/", false},
+    {"match", "/*", "/", true}, /* * matches the empty name */
     {"match", "*", "", true},
     {"match", "/tmp/", "/tmp/", true},
     {"match", "/tmp/", "/tmp", false},
