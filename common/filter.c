@@ -1,0 +1,156 @@
+/* filter.c: computing which calls the kernel may decide, and building the BPF program. */
+#include "filter.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* io_uring operations are never seen by seccomp (REFERENCE.md 3): refused, so that programs fall
+ * back to ordinary calls. */
+static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
+
+/* The supervisor must see these whatever the policy says: it tracks what each process runs. */
+static const char *const always_notified[] = {"execve", "execveat"};
+
+/* Calls that touch nothing outside the process's own memory, descriptors it already holds, or its
+ * own scheduling: with an open set of programs, a first-policy permit of one of these may still be
+ * decided in the kernel. */
+static const char *const harmless[] = {
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "close",
+    "fstat", "lseek", "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "rt_sigaction",
+    "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "exit", "exit_group", "futex",
+    "set_robust_list", "get_robust_list", "set_tid_address", "rseq", "arch_prctl", "getpid",
+    "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
+    "getresgid", "getpgrp", "getpgid", "getsid", "clock_gettime", "clock_getres",
+    "gettimeofday", "time", "nanosleep", "clock_nanosleep", "sched_yield", "getrandom", "poll",
+    "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2", "dup", "dup2",
+    "dup3", "pipe", "pipe2", "uname", "getcwd", "getdents64", "umask", "sysinfo", "times",
+    "getrusage", "wait4", "waitid", "pause", "alarm", "restart_syscall",
+};
+
+static void set_by_name(struct filter_plan *plan, const char *const *names, size_t n,
+                        enum filter_action action, int err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int nr = sys_number(names[i]);
+        if (nr >= 0 && nr < FILTER_NR_LIMIT) {
+            plan->action[nr] = action;
+            plan->err[nr] = (unsigned short)err;
+        }
+    }
+}
+
+static void plan_fixed(struct filter_plan *plan)
+{
+    set_by_name(plan, refused, ARRAY_SIZE(refused), FILTER_ERRNO, ENOSYS);
+    set_by_name(plan, always_notified, ARRAY_SIZE(always_notified), FILTER_NOTIFY, 0);
+}
+
+void filter_plan_learn(struct filter_plan *plan)
+{
+    *plan = (struct filter_plan){0};
+    plan_fixed(plan);
+}
+
+enum filter_action filter_policy_decision(const struct policy *policy, int nr, int *ret_err)
+{
+    for (size_t i = 0; i < policy->n_rules; i++) {
+        const struct pol_rule *r = &policy->rules[i];
+        if (!pol_rule_names_call(r, nr))
+            continue;
+        /* An alias that splits this call by its flags needs the supervisor's look at them. */
+        if (r->alias != SYS_ALIAS_NONE && !sys_alias_always_contains(r->alias, nr))
+            return FILTER_NOTIFY;
+        bool plain = (!r->expr || r->expr->type == POL_EXPR_TRUE) && !r->log &&
+                     r->pred.subject == POL_PRED_NONE && !r->as_user && !r->as_group;
+        if (!plain || r->action == POL_ASK)
+            return FILTER_NOTIFY;
+        if (r->action == POL_PERMIT)
+            return FILTER_ALLOW;
+        *ret_err = r->err > 0 ? r->err : EPERM;
+        return FILTER_ERRNO;
+    }
+    return FILTER_NOTIFY; /* uncovered: logged or asked by the supervisor */
+}
+
+static bool is_harmless(int nr)
+{
+    const char *name = sys_name(nr);
+    for (size_t i = 0; name && i < ARRAY_SIZE(harmless); i++)
+        if (streq(harmless[i], name))
+            return true;
+    return false;
+}
+
+void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies,
+                          size_t n, bool open)
+{
+    *plan = (struct filter_plan){0};
+    for (int nr = 0; nr < FILTER_NR_LIMIT && n > 0; nr++) {
+        if (!sys_name(nr))
+            continue;
+        int err0 = 0;
+        enum filter_action a = filter_policy_decision(policies[0], nr, &err0);
+        for (size_t i = 1; i < n && a != FILTER_NOTIFY; i++) {
+            int err = 0;
+            if (filter_policy_decision(policies[i], nr, &err) != a || err != err0)
+                a = FILTER_NOTIFY;
+        }
+        if (open && !(a == FILTER_ALLOW && is_harmless(nr)))
+            a = FILTER_NOTIFY;
+        plan->action[nr] = (unsigned char)a;
+        plan->err[nr] = (unsigned short)err0;
+    }
+    plan_fixed(plan);
+}
+
+int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
+    if (!ctx)
+        return -ENOMEM;
+    int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    for (int nr = 0; nr < FILTER_NR_LIMIT && r == 0; nr++) {
+        if (plan->action[nr] == FILTER_ALLOW)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        else if (plan->action[nr] == FILTER_ERRNO)
+            r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(plan->err[nr]), nr, 0);
+    }
+    int fd = r == 0 ? memfd_create("systrace-bpf", MFD_CLOEXEC) : -1;
+    if (r == 0 && fd < 0)
+        r = -errno;
+    if (r == 0)
+        r = seccomp_export_bpf(ctx, fd);
+    seccomp_release(ctx);
+    if (r < 0) {
+        if (fd >= 0)
+            close(fd);
+        return r;
+    }
+    char *bytes = NULL;
+    size_t len = 0;
+    if (lseek(fd, 0, SEEK_SET) < 0 || (r = read_fd_all(fd, 1u << 20, &bytes, &len)) < 0) {
+        r = r < 0 ? r : -errno;
+        close(fd);
+        return r;
+    }
+    close(fd);
+    ret->len = (unsigned short)(len / sizeof(struct sock_filter));
+    ret->filter = (struct sock_filter *)bytes;
+    return 0;
+}
+
+int filter_load(const struct sock_fprog *prog)
+{
+    unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+    if (fd < 0 && errno == EINVAL) /* a kernel before 5.19 */
+        fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+    return fd < 0 ? -errno : (int)fd;
+}

@@ -1,0 +1,41 @@
+/* filter.h: the kernel fast path (DESIGN.md 3.3). A plan says, per native call, whether the BPF
+ * filter permits it, fails it with an errno, or notifies the supervisor; the plan is compiled with
+ * libseccomp, exported and loaded with seccomp(2) so that WAIT_KILLABLE_RECV can be asked for. */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+
+#define FILTER_NR_LIMIT 1024
+
+enum filter_action {
+    FILTER_NOTIFY = 0, /* the supervisor decides */
+    FILTER_ALLOW,
+    FILTER_ERRNO,
+};
+
+struct filter_plan {
+    unsigned char action[FILTER_NR_LIMIT];
+    unsigned short err[FILTER_NR_LIMIT];
+};
+
+/* Learn mode: every call notifies, except the refused ones (io_uring). */
+void filter_plan_learn(struct filter_plan *plan);
+/* Enforce and ask modes. POLICIES are every policy that may govern a process of the tree; when
+ * OPEN is set, the tree may also run programs that are not known, so only calls that the first
+ * policy permits unconditionally and that are harmless for anyone are decided in the kernel. */
+void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies,
+                          size_t n, bool open);
+/* How one policy decides call NR if the kernel may decide it, else FILTER_NOTIFY; *ret_err is the
+ * errno for FILTER_ERRNO. Exposed for tests. */
+enum filter_action filter_policy_decision(const struct policy *policy, int nr, int *ret_err);
+
+/* The BPF program for PLAN: native architecture only (others kill the process). Caller frees
+ * ret->filter. */
+int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret);
+/* Loads PROG on the calling thread with a new listener (and WAIT_KILLABLE_RECV where the kernel
+ * has it). Returns the listener fd or -errno. Call after no_new_privs or with CAP_SYS_ADMIN. */
+int filter_load(const struct sock_fprog *prog);

@@ -1,0 +1,345 @@
+/* procs.c: the table of traced threads and processes.
+ *
+ * Each thread maps to its process (thread group). A process's program is checked on every request
+ * by the identity (device, inode) of /proc/TID/exe: a change means an exec happened, and the
+ * program is then the path the supervisor let execve run, or what exe names. For a script, exe is
+ * the interpreter whatever happens, so a permitted exec of a script is recognised by the
+ * interpreter's argv naming the script. A new process inherits its parent's program (a forked
+ * script is still the script). */
+#include "procs.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+#define BUCKETS 1024
+#define SWEEP_AT 4096
+
+struct proc {
+    int refs; /* threads that point here */
+    pid_t tgid;
+    dev_t dev;
+    ino_t ino;
+    char *binary;
+    bool launching;
+    char *pending;     /* path of a permitted execve, until the next request */
+    char *pending_raw;
+    bool pending_script;
+    bool creds_valid;
+    uid_t uid;
+    gid_t gid;
+    char *user, *group, *home;
+    char root_prefix[48];
+};
+
+struct thread {
+    pid_t tid;
+    struct proc *proc;
+    struct thread *next;
+};
+
+struct procs {
+    pthread_mutex_t lock;
+    struct thread *buckets[BUCKETS];
+    size_t n_threads;
+    pid_t launch_pid;
+};
+
+int procs_new(pid_t launch_pid, struct procs **ret)
+{
+    struct procs *p = xcalloc(1, sizeof(*p));
+    pthread_mutex_init(&p->lock, NULL);
+    p->launch_pid = launch_pid;
+    *ret = p;
+    return 0;
+}
+
+static void proc_unref(struct proc *pr)
+{
+    if (--pr->refs > 0)
+        return;
+    free(pr->binary);
+    free(pr->pending);
+    free(pr->pending_raw);
+    free(pr->user);
+    free(pr->group);
+    free(pr->home);
+    free(pr);
+}
+
+void procs_free(struct procs *procs)
+{
+    if (!procs)
+        return;
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (struct thread *t = procs->buckets[b], *next; t; t = next) {
+            next = t->next;
+            proc_unref(t->proc);
+            free(t);
+        }
+    pthread_mutex_destroy(&procs->lock);
+    free(procs);
+}
+
+static struct thread **slot(struct procs *p, pid_t tid)
+{
+    struct thread **t = &p->buckets[(unsigned)tid % BUCKETS];
+    while (*t && (*t)->tid != tid)
+        t = &(*t)->next;
+    return t;
+}
+
+static void forget(struct procs *p, struct thread **t)
+{
+    struct thread *dead = *t;
+    *t = dead->next;
+    proc_unref(dead->proc);
+    free(dead);
+    p->n_threads--;
+}
+
+/* Drops threads that no longer exist, so that short-lived processes do not pile up. */
+static void sweep(struct procs *p)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (struct thread **t = &p->buckets[b]; *t;) {
+            char path[32];
+            snprintf(path, sizeof(path), "/proc/%d", (*t)->tid);
+            if (access(path, F_OK) < 0)
+                forget(p, t);
+            else
+                t = &(*t)->next;
+        }
+}
+
+struct status {
+    pid_t tgid, ppid;
+    uid_t euid;
+    gid_t egid;
+};
+
+static int read_status(pid_t tid, struct status *st)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/%d/status", tid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -ESRCH;
+    _cleanup_free_ char *text = NULL;
+    if (read_fd_all(fd, 1u << 16, &text, NULL) < 0)
+        return -ESRCH;
+    *st = (struct status){0};
+    unsigned long real, eff;
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (sscanf(line, "Tgid: %d", &st->tgid) == 1 || sscanf(line, "PPid: %d", &st->ppid) == 1)
+            continue;
+        if (sscanf(line, "Uid: %lu %lu", &real, &eff) == 2)
+            st->euid = (uid_t)eff;
+        else if (sscanf(line, "Gid: %lu %lu", &real, &eff) == 2)
+            st->egid = (gid_t)eff;
+    }
+    return st->tgid > 0 ? 0 : -ESRCH;
+}
+
+static int exe_identity(pid_t tid, struct stat *st)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/%d/exe", tid);
+    return stat(path, st) < 0 ? -ESRCH : 0;
+}
+
+static char *exe_path(pid_t tid)
+{
+    char path[32], buf[4097];
+    snprintf(path, sizeof(path), "/proc/%d/exe", tid);
+    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    return n < 0 ? xstrdup("<unknown>") : xstrndup(buf, (size_t)n);
+}
+
+static void load_creds(struct proc *pr, const struct status *st)
+{
+    free(pr->user);
+    free(pr->group);
+    free(pr->home);
+    pr->uid = st->euid;
+    pr->gid = st->egid;
+    struct passwd pw, *pres = NULL;
+    struct group gr, *gres = NULL;
+    char buf[4096];
+    if (getpwuid_r(pr->uid, &pw, buf, sizeof(buf), &pres) == 0 && pres) {
+        pr->user = xstrdup(pres->pw_name);
+        pr->home = xstrdup(pres->pw_dir);
+    } else {
+        pr->user = xasprintf("%u", pr->uid);
+        pr->home = NULL;
+    }
+    if (getgrgid_r(pr->gid, &gr, buf, sizeof(buf), &gres) == 0 && gres)
+        pr->group = xstrdup(gres->gr_name);
+    else
+        pr->group = xasprintf("%u", pr->gid);
+    pr->creds_valid = true;
+}
+
+static struct proc *new_proc(struct procs *p, pid_t tgid, pid_t ppid, const struct stat *exe)
+{
+    struct proc *pr = xcalloc(1, sizeof(*pr));
+    pr->tgid = tgid;
+    pr->dev = exe->st_dev;
+    pr->ino = exe->st_ino;
+    pr->launching = tgid == p->launch_pid;
+    /* A fork runs what its parent runs (a script stays the script). */
+    struct thread *parent = *slot(p, ppid);
+    if (parent && parent->proc->dev == exe->st_dev && parent->proc->ino == exe->st_ino)
+        pr->binary = xstrdup(parent->proc->binary);
+    else
+        pr->binary = exe_path(tgid);
+    struct stat mine, root;
+    char rp[48];
+    snprintf(rp, sizeof(rp), "/proc/%d/root", tgid);
+    if (stat(rp, &root) == 0 && stat("/", &mine) == 0 &&
+        (root.st_dev != mine.st_dev || root.st_ino != mine.st_ino))
+        snprintf(pr->root_prefix, sizeof(pr->root_prefix), "%s", rp);
+    return pr;
+}
+
+/* Whether the interpreter now running TGID was started for the script RAW. */
+static bool runs_script(pid_t tgid, const char *raw)
+{
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", tgid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (fd < 0 || read_fd_all(fd, 1u << 16, &text, &len) < 0)
+        return false;
+    /* argv: interpreter [one optional argument] script … */
+    const char *a = text, *end = text + len;
+    for (int i = 0; i < 3 && a < end; i++, a += strlen(a) + 1)
+        if (i > 0 && streq(a, raw))
+            return true;
+    return false;
+}
+
+static void clear_pending(struct proc *pr)
+{
+    free(pr->pending);
+    free(pr->pending_raw);
+    pr->pending = pr->pending_raw = NULL;
+}
+
+/* Brings PR up to date with what TID runs now. */
+static void refresh(struct proc *pr, pid_t tid, const struct stat *exe)
+{
+    bool changed = pr->dev != exe->st_dev || pr->ino != exe->st_ino;
+    if (!changed && !pr->pending)
+        return;
+    if (pr->pending && (changed || (pr->pending_script && runs_script(pr->tgid, pr->pending_raw)))) {
+        free(pr->binary);
+        pr->binary = steal_pointer(&pr->pending);
+        pr->launching = false;
+        pr->creds_valid = false;
+    } else if (changed) {
+        free(pr->binary);
+        pr->binary = exe_path(tid);
+        pr->launching = false;
+        pr->creds_valid = false;
+    }
+    pr->dev = exe->st_dev;
+    pr->ino = exe->st_ino;
+    clear_pending(pr);
+}
+
+int procs_get(struct procs *p, pid_t tid, struct proc_info *ret)
+{
+    struct stat exe;
+    if (tid <= 0 || exe_identity(tid, &exe) < 0)
+        return -ESRCH;
+    pthread_mutex_lock(&p->lock);
+    struct thread **t = slot(p, tid);
+    struct status st = {0};
+    bool have_status = false;
+    if (!*t) {
+        if (read_status(tid, &st) < 0) {
+            pthread_mutex_unlock(&p->lock);
+            return -ESRCH;
+        }
+        have_status = true;
+        if (p->n_threads >= SWEEP_AT) {
+            sweep(p);
+            t = slot(p, tid);
+        }
+        struct thread *leader = st.tgid != tid ? *slot(p, st.tgid) : NULL;
+        struct proc *pr = leader ? leader->proc : new_proc(p, st.tgid, st.ppid, &exe);
+        pr->refs++;
+        *t = xcalloc(1, sizeof(**t));
+        (*t)->tid = tid;
+        (*t)->proc = pr;
+        p->n_threads++;
+    }
+    struct proc *pr = (*t)->proc;
+    refresh(pr, tid, &exe);
+    if (!pr->creds_valid) {
+        if (!have_status && read_status(tid, &st) < 0) {
+            pthread_mutex_unlock(&p->lock);
+            return -ESRCH;
+        }
+        load_creds(pr, &st);
+    }
+    *ret = (struct proc_info){
+        .tgid = pr->tgid,
+        .binary = xstrdup(pr->binary),
+        .launching = pr->launching,
+        .uid = pr->uid,
+        .gid = pr->gid,
+        .user = xstrdup(pr->user),
+        .group = xstrdup(pr->group),
+        .home = pr->home ? xstrdup(pr->home) : NULL,
+    };
+    memcpy(ret->root_prefix, pr->root_prefix, sizeof(ret->root_prefix));
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+void proc_info_clear(struct proc_info *info)
+{
+    free(info->binary);
+    free(info->user);
+    free(info->group);
+    free(info->home);
+    *info = (struct proc_info){0};
+}
+
+static bool is_script(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    char magic[2];
+    return fd >= 0 && read(fd, magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+}
+
+void procs_exec_permitted(struct procs *p, pid_t tid, const char *path, const char *raw)
+{
+    bool script = is_script(path);
+    pthread_mutex_lock(&p->lock);
+    struct thread *t = *slot(p, tid);
+    if (t) {
+        clear_pending(t->proc);
+        t->proc->pending = xstrdup(path);
+        t->proc->pending_raw = xstrdup(raw);
+        t->proc->pending_script = script;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void procs_creds_changed(struct procs *p, pid_t tid)
+{
+    pthread_mutex_lock(&p->lock);
+    struct thread *t = *slot(p, tid);
+    if (t)
+        t->proc->creds_valid = false;
+    pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,31 @@
+/* procs.h: what the engine knows of each traced process: the program it runs (DESIGN.md 3.2,
+ * tracked across execve, scripts named as themselves), its credentials, its root. Thread-safe. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct procs;
+
+/* A consistent copy for one request. */
+struct proc_info {
+    pid_t tgid;
+    char *binary; /* the program the process runs now, absolute and resolved */
+    bool launching; /* still the launcher's child, before its exec */
+    uid_t uid;
+    gid_t gid;
+    char *user;   /* names, or the numbers as text */
+    char *group;
+    char *home;   /* the passwd home of uid, NULL if none */
+    char root_prefix[48]; /* "" if its root is ours, else /proc/TGID/root */
+};
+
+int procs_new(pid_t launch_pid, struct procs **ret);
+void procs_free(struct procs *procs);
+/* The process of thread TID, refreshed after an exec. -ESRCH when it is gone. */
+int procs_get(struct procs *procs, pid_t tid, struct proc_info *ret);
+void proc_info_clear(struct proc_info *info);
+/* The supervisor let TID's execve of PATH (resolved; RAW as the caller wrote it) run. */
+void procs_exec_permitted(struct procs *procs, pid_t tid, const char *path, const char *raw);
+/* TID's credentials may have changed (a set*id call ran): read them again next time. */
+void procs_creds_changed(struct procs *procs, pid_t tid);

@@ -1,0 +1,559 @@
+/* supervise.c: the engine. Workers block in SECCOMP_IOCTL_NOTIF_RECV (the cheapest receive loop,
+ * REFERENCE.md 4); when the last idle worker takes a request, another is started, so a question
+ * waiting for a person never stalls the other processes. */
+#include "supervise.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "errnames.h"
+#include "learn.h"
+#include "notify.h"
+#include "procs.h"
+#include "suggest.h"
+#include "translate.h"
+#include "util.h"
+
+#define MAX_WORKERS 64
+#define WAKE_SIGNAL SIGUSR1
+
+struct session_rule {
+    char *binary;
+    struct pol_rule *rule;
+};
+
+struct sup {
+    struct sup_config cfg;
+    struct procs *procs;
+    struct learner *learner;
+    pthread_mutex_t lock; /* the fields below */
+    pthread_t workers[MAX_WORKERS];
+    int n_workers;
+    int idle;
+    bool stopping;
+    bool detached;
+    struct session_rule *session;
+    size_t n_session;
+    char **warned; /* messages logged once */
+    size_t n_warned;
+};
+
+static void *worker_main(void *arg);
+
+int sup_new(const struct sup_config *cfg, struct sup **ret)
+{
+    struct sup *s = xcalloc(1, sizeof(*s));
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->lock, NULL);
+    procs_new(cfg->launch_pid, &s->procs);
+    if (cfg->mode == SUP_LEARN) {
+        const char *dir = store_user_dir(cfg->store);
+        int r = dir ? learner_new(dir, cfg->log, &s->learner) : -EINVAL;
+        if (r < 0) {
+            procs_free(s->procs);
+            free(s);
+            return r;
+        }
+    }
+    *ret = s;
+    return 0;
+}
+
+static void wake_handler(int sig)
+{
+    (void)sig;
+}
+
+/* Starts one more worker; S->lock held. */
+static int spawn_worker(struct sup *s)
+{
+    if (s->n_workers >= MAX_WORKERS)
+        return -EAGAIN;
+    int r = pthread_create(&s->workers[s->n_workers], NULL, worker_main, s);
+    if (r != 0)
+        return -r;
+    s->n_workers++;
+    s->idle++;
+    return 0;
+}
+
+int sup_start(struct sup *s)
+{
+    /* Workers are woken from a blocking receive by a signal without SA_RESTART. */
+    struct sigaction sa = {.sa_handler = wake_handler};
+    sigemptyset(&sa.sa_mask);
+    sigaction(WAKE_SIGNAL, &sa, NULL);
+    notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int start = cpus > 1 ? (int)cpus : 2;
+    pthread_mutex_lock(&s->lock);
+    int r = 0;
+    for (int i = 0; i < start && r == 0; i++)
+        r = spawn_worker(s);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+void sup_stop(struct sup *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    int n = s->n_workers;
+    pthread_mutex_unlock(&s->lock);
+    for (int i = 0; i < n; i++) {
+        /* The signal may land before the worker blocks again: repeat until it has left. */
+        for (;;) {
+            pthread_kill(s->workers[i], WAKE_SIGNAL);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            if (pthread_timedjoin_np(s->workers[i], NULL, &ts) == 0)
+                break;
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    s->n_workers = 0;
+    pthread_mutex_unlock(&s->lock);
+    if (s->learner)
+        learner_flush(s->learner);
+}
+
+size_t sup_learned_files(struct sup *s, char ***ret)
+{
+    if (!s->learner) {
+        *ret = NULL;
+        return 0;
+    }
+    return learner_files(s->learner, ret);
+}
+
+void sup_free(struct sup *s)
+{
+    if (!s)
+        return;
+    learner_free(s->learner);
+    procs_free(s->procs);
+    for (size_t i = 0; i < s->n_session; i++) {
+        free(s->session[i].binary);
+        pol_rule_free(s->session[i].rule);
+    }
+    free(s->session);
+    for (size_t i = 0; i < s->n_warned; i++)
+        free(s->warned[i]);
+    free(s->warned);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* Everything one request needs, gathered once. */
+struct request {
+    const struct seccomp_notif *n;
+    struct proc_info proc;
+    struct tr_call call;
+    struct pol_request req;
+    const char *syscall;
+    const char *rule_name;
+    char *cwd;
+    struct store_policy policy;
+};
+
+/* The verdict for one request. */
+struct verdict {
+    enum sup_action action;
+    int err;
+    bool log;
+    const char *reason;
+    const struct pol_rule *rule;
+    char *rule_text;
+};
+
+static void log_request(struct sup *s, const struct request *r, const struct verdict *v)
+{
+    struct buf b = {0};
+    buf_printf(&b, "user=%s uid=%u binary=", r->proc.user, r->proc.uid);
+    _cleanup_free_ char *bin = pol_quote(r->proc.binary);
+    buf_printf(&b, "%s pid=%d syscall=%s", bin, r->n->pid, r->syscall);
+    if (r->rule_name != r->syscall)
+        buf_printf(&b, "(%s)", r->rule_name);
+    for (size_t i = 0; i < r->call.n_values; i++) {
+        _cleanup_free_ char *q = pol_quote(r->call.values[i].value);
+        buf_printf(&b, " %s=%s", r->call.values[i].name, q);
+    }
+    static const char *const actions[] = {"permit", "deny", "kill", "detach"};
+    buf_printf(&b, " decision=%s", actions[v->action]);
+    if (v->action == SUP_DENY)
+        buf_printf(&b, " errno=%s", errname_from_errno(v->err ? v->err : EPERM));
+    buf_printf(&b, " reason=%s", v->reason);
+    if (v->rule && v->rule->line)
+        buf_printf(&b, " rule=%s:%u", r->policy.path ? r->policy.path : "?", v->rule->line);
+    log_event(s->cfg.log, "%s", b.data);
+    buf_free(&b);
+}
+
+/* Logs MESSAGE once per run. */
+static void warn_once(struct sup *s, const char *message)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_warned; i++)
+        if (streq(s->warned[i], message)) {
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+    s->warned = xreallocarray(s->warned, s->n_warned + 1, sizeof(*s->warned));
+    s->warned[s->n_warned++] = xstrdup(message);
+    pthread_mutex_unlock(&s->lock);
+    log_event(s->cfg.log, "%s", message);
+}
+
+static const struct pol_rule *session_match(struct sup *s, const struct request *r,
+                                            bool *read_memory)
+{
+    const struct pol_rule *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_session && !found; i++)
+        if (streq(s->session[i].binary, r->proc.binary) &&
+            pol_rule_matches(s->session[i].rule, &r->req, read_memory))
+            found = s->session[i].rule;
+    pthread_mutex_unlock(&s->lock);
+    return found;
+}
+
+static void session_add(struct sup *s, const char *binary, struct pol_rule *rule)
+{
+    pthread_mutex_lock(&s->lock);
+    s->session = xreallocarray(s->session, s->n_session + 1, sizeof(*s->session));
+    s->session[s->n_session++] = (struct session_rule){xstrdup(binary), rule};
+    pthread_mutex_unlock(&s->lock);
+}
+
+struct pending_ctx {
+    struct sup *sup;
+    uint64_t id;
+};
+
+static bool still_pending(const struct sup_question *q, void *ctx)
+{
+    struct pending_ctx *c = ctx;
+    return notify_id_valid(c->sup->cfg.listener, q->id);
+}
+
+/* "permit" or "deny[enoent]": the action text of a rule written for an answer. */
+static char *action_text(const struct sup_answer *a)
+{
+    if (a->action == SUP_PERMIT)
+        return xstrdup("permit");
+    if (!a->err || a->err == EPERM)
+        return xstrdup("deny");
+    _cleanup_free_ char *lower = xstrdup(errname_from_errno(a->err));
+    for (char *c = lower; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    return xasprintf("deny[%s]", lower);
+}
+
+/* Keeps an answer for the session or writes it to the policy (DESIGN.md 5). */
+static void remember(struct sup *s, struct request *r, const struct sup_answer *a)
+{
+    _cleanup_free_ char *action = action_text(a);
+    _cleanup_free_ char *line =
+        a->rule ? xstrdup(a->rule) : suggest_exact(r->rule_name, &r->req, action);
+    struct pol_rule *rule;
+    char *err = NULL;
+    if (pol_parse_rule(line, &rule, &err) < 0) {
+        log_event(s->cfg.log, "answer rule not kept: %s", err);
+        free(err);
+        return;
+    }
+    const char *dir = store_user_dir(s->cfg.store);
+    if (a->scope == SUP_ALWAYS && dir) {
+        store_ensure_dir(dir);
+        const char *one[] = {line};
+        int rr = store_append(dir, r->proc.binary, one, 1, NULL, &err);
+        if (rr < 0)
+            log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s",
+                      r->proc.binary, err ? err : strerror(-rr));
+        free(err);
+        if (rr == 0) {
+            pol_rule_free(rule);
+            return; /* the store reloads the file for the next call */
+        }
+    }
+    session_add(s, r->proc.binary, rule);
+}
+
+static void ask(struct sup *s, struct request *r, struct verdict *v)
+{
+    if (!s->cfg.ask) {
+        *v = (struct verdict){SUP_DENY, EPERM, true, "no-one-to-ask", v->rule, NULL};
+        return;
+    }
+    char **sugg = NULL;
+    _cleanup_free_ char *action = xstrdup("permit");
+    size_t n_sugg = suggest_rules(r->rule_name, &r->req, action, &sugg);
+    struct sup_question q = {
+        .id = r->n->id,
+        .pid = r->n->pid,
+        .uid = r->proc.uid,
+        .user = r->proc.user,
+        .binary = r->proc.binary,
+        .syscall = r->syscall,
+        .rule_name = r->rule_name,
+        .req = &r->req,
+        .policy_path = r->policy.path,
+        .rule_count = r->policy.policy ? r->policy.policy->n_rules : 0,
+        .suggestions = sugg,
+        .n_suggestions = n_sugg,
+    };
+    struct pending_ctx ctx = {s, r->n->id};
+    struct sup_answer a = {0};
+    int rr = s->cfg.ask(s->cfg.ask_data, &q, still_pending, &ctx, &a);
+    suggest_free(sugg, n_sugg);
+    if (rr < 0) {
+        *v = (struct verdict){SUP_DENY, EPERM, true, "not-answered", v->rule, NULL};
+        free(a.rule);
+        return;
+    }
+    if ((a.action == SUP_PERMIT || a.action == SUP_DENY) && a.scope != SUP_ONCE)
+        remember(s, r, &a);
+    *v = (struct verdict){a.action, a.action == SUP_DENY ? (a.err ? a.err : EPERM) : 0, true,
+                          "answered", NULL, NULL};
+    free(a.rule);
+}
+
+/* Decides R (DESIGN.md 3.4). */
+static void decide(struct sup *s, struct request *r, struct verdict *v)
+{
+    bool read_memory = false;
+    const struct pol_rule *rule = session_match(s, r, &read_memory);
+    if (!rule && r->policy.policy)
+        rule = pol_evaluate(r->policy.policy, &r->req, &read_memory);
+    if (rule) {
+        v->rule = rule;
+        v->log = rule->log;
+        v->reason = "rule";
+        if (rule->as_user || rule->as_group) {
+            warn_once(s, "privilege elevation ('as user:group') is not supported yet: such "
+                         "rules deny");
+            *v = (struct verdict){SUP_DENY, EPERM, true, "elevation-unsupported", rule, NULL};
+            return;
+        }
+        switch (rule->action) {
+        case POL_PERMIT:
+            v->action = SUP_PERMIT;
+            return;
+        case POL_DENY:
+            v->action = SUP_DENY;
+            v->err = rule->err > 0 ? rule->err : EPERM;
+            return;
+        case POL_ASK:
+            if (s->cfg.mode == SUP_LEARN) {
+                v->action = SUP_PERMIT;
+                return;
+            }
+            ask(s, r, v);
+            return;
+        case POL_ACTION_MAX:
+            break;
+        }
+    }
+    switch (s->cfg.mode) {
+    case SUP_LEARN: {
+        _cleanup_free_ char *line = suggest_exact(r->rule_name, &r->req, "permit");
+        learner_add(s->learner, r->proc.binary, line);
+        *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, NULL};
+        return;
+    }
+    case SUP_ENFORCE:
+        *v = (struct verdict){SUP_DENY, EPERM, true, "uncovered", NULL, NULL};
+        return;
+    case SUP_ASK:
+        ask(s, r, v);
+        return;
+    }
+}
+
+static bool is_call(int nr, const char *name)
+{
+    const char *n = sys_name(nr);
+    return n && streq(n, name);
+}
+
+static bool changes_credentials(int nr)
+{
+    static const char *const calls[] = {"setuid", "setgid", "setreuid", "setregid", "setresuid",
+                                        "setresgid", "setfsuid", "setfsgid", "setgroups",
+                                        "capset"};
+    for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+        if (is_call(nr, calls[i]))
+            return true;
+    return false;
+}
+
+static const char *value_of(const struct tr_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_values; i++)
+        if (streq(c->values[i].name, name))
+            return c->values[i].value;
+    return NULL;
+}
+
+/* Carries out V. A permitted call runs in the kernel (CONTINUE).
+ * UNSAFE(race-free issue): a permit that depended on pointer memory must be performed by the
+ * supervisor instead (DESIGN.md 3.5); until emulation exists such permits CONTINUE too. */
+static void act(struct sup *s, struct request *r, const struct verdict *v, const char *raw_exec)
+{
+    int listener = s->cfg.listener;
+    const struct seccomp_notif *n = r->n;
+    switch (v->action) {
+    case SUP_PERMIT:
+        if ((is_call(n->data.nr, "execve") || is_call(n->data.nr, "execveat")) && raw_exec) {
+            const char *path = value_of(&r->call, "filename");
+            if (path && strncmp(path, SUGGEST_NONEXISTENT, strlen(SUGGEST_NONEXISTENT)) != 0)
+                procs_exec_permitted(s->procs, n->pid, path, raw_exec);
+        }
+        if (changes_credentials(n->data.nr))
+            procs_creds_changed(s->procs, n->pid);
+        notify_continue(listener, n->id);
+        return;
+    case SUP_DENY:
+        notify_return(listener, n->id, 0, v->err ? v->err : EPERM);
+        return;
+    case SUP_KILL:
+        syscall(SYS_tgkill, r->proc.tgid, n->pid, SIGKILL);
+        kill(r->proc.tgid, SIGKILL);
+        notify_return(listener, n->id, 0, EPERM);
+        return;
+    case SUP_DETACH:
+        pthread_mutex_lock(&s->lock);
+        s->detached = true;
+        pthread_mutex_unlock(&s->lock);
+        log_event(s->cfg.log, "detached: every call is permitted from now on");
+        notify_continue(listener, n->id);
+        return;
+    }
+}
+
+/* The raw execve path as the caller wrote it (for recognising a script's interpreter). */
+static char *raw_exec_path(const struct seccomp_notif *n)
+{
+    int idx = is_call(n->data.nr, "execveat") ? 1 : is_call(n->data.nr, "execve") ? 0 : -1;
+    char *raw = NULL;
+    if (idx >= 0 && tr_read_string(n->pid, n->data.args[idx], 4096, &raw) < 0)
+        raw = NULL;
+    return raw;
+}
+
+/* Decides and answers a request whose arguments are translated. */
+static void serve(struct sup *s, struct request *r)
+{
+    const struct seccomp_notif *n = r->n;
+    r->syscall = sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown";
+    enum sys_alias alias =
+        s->cfg.no_alias ? SYS_ALIAS_NONE : sys_alias_for(n->data.nr, r->call.oflags);
+    r->rule_name = alias != SYS_ALIAS_NONE ? sys_alias_name(alias) : r->syscall;
+    char link[32], cwd[4097];
+    snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
+    ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
+    if (cn >= 0)
+        r->cwd = xstrndup(cwd, (size_t)cn);
+    r->req = (struct pol_request){
+        .nr = n->data.nr,
+        .alias = alias,
+        .args = r->call.values,
+        .n_args = r->call.n_values,
+        .uid = r->proc.uid,
+        .gid = r->proc.gid,
+        .user = r->proc.user,
+        .group = r->proc.group,
+        .home = r->proc.home,
+        .cwd = r->cwd,
+    };
+    store_get(s->cfg.store, s->cfg.inherit ? s->cfg.first_binary : r->proc.binary, &r->policy);
+    struct verdict v = {0};
+    if (r->call.err) {
+        /* A malformed argument: the kernel itself would fail the call so. */
+        v = (struct verdict){SUP_DENY, r->call.err, true, "malformed-argument", NULL, NULL};
+        log_request(s, r, &v);
+        notify_return(s->cfg.listener, n->id, 0, r->call.err);
+        return;
+    }
+    decide(s, r, &v);
+    if (v.log)
+        log_request(s, r, &v);
+    _cleanup_free_ char *raw = v.action == SUP_PERMIT ? raw_exec_path(n) : NULL;
+    act(s, r, &v, raw);
+}
+
+static void handle(struct sup *s, const struct seccomp_notif *n)
+{
+    struct request r = {.n = n};
+    if (procs_get(s->procs, n->pid, &r.proc) < 0)
+        return; /* gone: its call is over */
+    pthread_mutex_lock(&s->lock);
+    bool detached = s->detached;
+    pthread_mutex_unlock(&s->lock);
+    if (r.proc.launching || detached) {
+        /* The launcher's own child before its exec: its close, its execve of the command. */
+        if (r.proc.launching && is_call(n->data.nr, "execve")) {
+            _cleanup_free_ char *raw = raw_exec_path(n);
+            if (raw)
+                procs_exec_permitted(s->procs, n->pid, s->cfg.first_binary, raw);
+        }
+        notify_continue(s->cfg.listener, n->id);
+    } else {
+        struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix};
+        if (tr_translate(n, &target, &r.call) == 0 && notify_id_valid(s->cfg.listener, n->id))
+            serve(s, &r);
+    }
+    store_policy_release(&r.policy);
+    tr_call_free(&r.call);
+    proc_info_clear(&r.proc);
+    free(r.cwd);
+}
+
+static void *worker_main(void *arg)
+{
+    struct sup *s = arg;
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, WAKE_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    struct seccomp_notif n;
+    for (;;) {
+        int r = notify_recv(s->cfg.listener, &n);
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stopping;
+        if (!stop && r == 0 && --s->idle == 0)
+            spawn_worker(s); /* keep one receiver free while this request is served */
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        if (r == -EINTR || r == -ENOENT)
+            continue;
+        if (r < 0)
+            break;
+        handle(s, &n);
+        pthread_mutex_lock(&s->lock);
+        s->idle++;
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+bool sup_rule_fits(const struct sup_question *q, const char *rule_line, char **ret_error)
+{
+    struct pol_rule *rule;
+    if (pol_parse_rule(rule_line, &rule, ret_error) < 0)
+        return false;
+    bool fits = pol_rule_matches(rule, q->req, NULL);
+    if (!fits)
+        *ret_error = xasprintf("the rule does not match this call (%s)", q->rule_name);
+    pol_rule_free(rule);
+    return fits;
+}

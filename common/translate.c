@@ -1,0 +1,434 @@
+/* translate.c: reading and resolving a target's arguments. Memory is read once per argument with
+ * process_vm_readv, page by page for strings, so a string that runs into an unmapped page faults
+ * exactly where the kernel would. */
+#include "translate.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "format.h"
+#include "suggest.h"
+#include "syscalls.h"
+#include "util.h"
+
+#define PAGE 4096u
+#define MAX_SYMLINKS 40
+#define MAX_ARGV 4096
+#define MAX_ARGV_BYTES (128u * 1024)
+
+int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    if (n < 0)
+        return errno == ESRCH ? -ESRCH : -EFAULT;
+    return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int tr_read_string(pid_t tid, uint64_t addr, size_t max, char **ret)
+{
+    if (addr == 0)
+        return -EFAULT;
+    struct buf b = {0};
+    while (b.len < max) {
+        size_t chunk = PAGE - (size_t)(addr % PAGE);
+        if (chunk > max - b.len)
+            chunk = max - b.len;
+        char tmp[PAGE];
+        int r = tr_read_mem(tid, addr, tmp, chunk);
+        if (r < 0) {
+            buf_free(&b);
+            return r;
+        }
+        char *nul = memchr(tmp, '\0', chunk);
+        buf_append(&b, tmp, nul ? (size_t)(nul - tmp) : chunk);
+        if (nul) {
+            if (!b.data)
+                buf_append(&b, "", 0);
+            *ret = buf_steal(&b);
+            return 0;
+        }
+        addr += chunk;
+    }
+    buf_free(&b);
+    return -ENAMETOOLONG;
+}
+
+/* readlink(2) into a new string; -errno. */
+static int read_link(const char *path, char **ret)
+{
+    char buf[PATH_MAX + 1];
+    ssize_t n = readlink(path, buf, PATH_MAX);
+    if (n < 0)
+        return -errno;
+    *ret = xstrndup(buf, (size_t)n);
+    return 0;
+}
+
+/* The directory a relative path starts from: the cwd or DIRFD of the caller. */
+static int base_dir(const struct tr_target *t, int dirfd, char **ret)
+{
+    char proc[64];
+    if (dirfd == AT_FDCWD)
+        snprintf(proc, sizeof(proc), "/proc/%d/cwd", t->tid);
+    else if (dirfd < 0)
+        return -EBADF;
+    else
+        snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", t->tid, dirfd);
+    int r = read_link(proc, ret);
+    if (r == -ENOENT && dirfd != AT_FDCWD)
+        return -EBADF;
+    if (r < 0)
+        return r;
+    if ((*ret)[0] != '/') { /* "pipe:[…]": not a directory */
+        free(*ret);
+        return -ENOTDIR;
+    }
+    /* A chrooted caller's directories read as host paths under its root. */
+    size_t plen = strlen(t->root_prefix);
+    if (plen) {
+        _cleanup_free_ char *root = NULL;
+        char rp[64];
+        snprintf(rp, sizeof(rp), "/proc/%d/root", t->tgid);
+        if (read_link(rp, &root) == 0 && strncmp(*ret, root, strlen(root)) == 0) {
+            char *inside = xstrdup(*ret + strlen(root));
+            free(*ret);
+            *ret = *inside ? inside : (free(inside), xstrdup("/"));
+        }
+    }
+    return 0;
+}
+
+static void drop_last(struct buf *res)
+{
+    char *slash = strrchr(res->data, '/');
+    res->len = slash && slash != res->data ? (size_t)(slash - res->data) : 1;
+    res->data[res->len] = '\0';
+}
+
+/* Rewrites /proc/self and /proc/thread-self in RES to the caller's own entries. */
+static void rewrite_self(struct buf *res, const struct tr_target *t)
+{
+    char repl[64];
+    if (streq(res->data, "/proc/self"))
+        snprintf(repl, sizeof(repl), "/proc/%d", t->tgid);
+    else if (streq(res->data, "/proc/thread-self"))
+        snprintf(repl, sizeof(repl), "/proc/%d/task/%d", t->tgid, t->tid);
+    else
+        return;
+    res->len = 0;
+    buf_puts(res, repl);
+}
+
+/* Resolves component by component, reading each symlink in the caller's view of /proc, so that
+ * /proc/self and magic links such as /dev/stdin name the caller's objects, not ours. */
+int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
+                    bool empty_ok, char **ret)
+{
+    struct buf res = {0};
+    if (path[0] == '\0' && !empty_ok)
+        return -ENOENT;
+    if (path[0] == '/') {
+        buf_puts(&res, "/");
+    } else {
+        char *base;
+        int r = base_dir(t, dirfd, &base);
+        if (r < 0)
+            return r;
+        buf_puts(&res, base);
+        free(base);
+        if (path[0] == '\0') {
+            *ret = buf_steal(&res);
+            return 0;
+        }
+    }
+    struct buf todo = {0};
+    buf_puts(&todo, path);
+    size_t pos = 0;
+    unsigned links = 0;
+    bool missing = false;
+    int err = 0;
+    while (pos < todo.len) {
+        while (todo.data[pos] == '/')
+            pos++;
+        if (pos >= todo.len)
+            break;
+        size_t end = pos;
+        while (end < todo.len && todo.data[end] != '/')
+            end++;
+        const char *comp = todo.data + pos;
+        size_t clen = end - pos;
+        size_t next = end;
+        while (next < todo.len && todo.data[next] == '/')
+            next++;
+        bool last = next >= todo.len;
+        pos = end;
+        if (clen == 1 && comp[0] == '.')
+            continue;
+        if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+            drop_last(&res);
+            continue;
+        }
+        if (res.len > 1)
+            buf_putc(&res, '/');
+        buf_append(&res, comp, clen);
+        rewrite_self(&res, t);
+        if (missing || (last && !follow && !(end < todo.len))) {
+            if (!missing) {
+                _cleanup_free_ char *full = xasprintf("%s%s", t->root_prefix, res.data);
+                struct stat st;
+                missing = lstat(full, &st) < 0 && errno == ENOENT;
+            }
+            continue;
+        }
+        _cleanup_free_ char *full = xasprintf("%s%s", t->root_prefix, res.data);
+        _cleanup_free_ char *target = NULL;
+        int r = read_link(full, &target);
+        if (r == -EINVAL)
+            continue; /* exists, not a symlink */
+        if (r == -ENOENT || r == -ENOTDIR) {
+            missing = true;
+            continue;
+        }
+        if (r < 0)
+            continue; /* unreadable: keep the name as written */
+        if (++links > MAX_SYMLINKS) {
+            err = ELOOP;
+            break;
+        }
+        if (target[0] != '/') {
+            if (strstr(target, ":[") && last) {
+                /* A magic link to a pipe, socket or anonymous inode: that is the object. */
+                res.len = 0;
+                buf_puts(&res, target);
+                break;
+            }
+            drop_last(&res);
+        } else {
+            res.len = 1;
+            res.data[1] = '\0';
+        }
+        struct buf rest = {0};
+        buf_puts(&rest, target);
+        buf_putc(&rest, '/');
+        buf_append(&rest, todo.data + pos, todo.len - pos);
+        buf_free(&todo);
+        todo = rest;
+        pos = 0;
+    }
+    buf_free(&todo);
+    if (err) {
+        buf_free(&res);
+        return -err;
+    }
+    if (!res.data)
+        buf_puts(&res, "/");
+    if (missing) {
+        char *s = xasprintf("%s: %s", SUGGEST_NONEXISTENT, res.data);
+        buf_free(&res);
+        *ret = s;
+        return 0;
+    }
+    *ret = buf_steal(&res);
+    return 0;
+}
+
+static void add_value(struct tr_call *c, const char *name, char *value, bool from_memory)
+{
+    if (c->n_values >= TR_MAX_VALUES) {
+        free(value);
+        return;
+    }
+    c->owned[c->n_values] = value;
+    c->values[c->n_values++] = (struct pol_value){name, value, from_memory};
+    if (from_memory)
+        c->reads_memory = true;
+}
+
+static int fail(struct tr_call *c, const char *arg, int err)
+{
+    if (!c->err) {
+        c->err = err;
+        c->err_arg = arg;
+    }
+    return -err;
+}
+
+static int read_sockaddr(struct tr_call *c, const struct tr_target *t, uint64_t addr,
+                         uint64_t len64)
+{
+    int len = (int)(uint32_t)len64;
+    if (addr == 0 || len == 0)
+        return 0; /* no address (sendto on a connected socket) */
+    if (len < 0 || (size_t)len > sizeof(struct sockaddr_storage))
+        return fail(c, "sockaddr", EINVAL);
+    struct sockaddr_storage ss;
+    int r = tr_read_mem(t->tid, addr, &ss, (size_t)len);
+    if (r < 0)
+        return r == -ESRCH ? r : fail(c, "sockaddr", EFAULT);
+    _cleanup_free_ char *cwd = NULL;
+    base_dir(t, AT_FDCWD, &cwd);
+    add_value(c, "sockaddr", format_sockaddr(&ss, (size_t)len, cwd), true);
+    return 0;
+}
+
+static int read_argv(struct tr_call *c, const struct tr_target *t, uint64_t addr)
+{
+    struct buf b = {0};
+    buf_append(&b, "", 0);
+    for (unsigned i = 0; addr && i < MAX_ARGV; i++) {
+        uint64_t p;
+        if (tr_read_mem(t->tid, addr + i * sizeof(p), &p, sizeof(p)) < 0) {
+            buf_free(&b);
+            return fail(c, "argv", EFAULT);
+        }
+        if (!p)
+            break;
+        char *s;
+        int r = tr_read_string(t->tid, p, MAX_ARGV_BYTES, &s);
+        if (r < 0) {
+            buf_free(&b);
+            return fail(c, "argv", r == -ENAMETOOLONG ? E2BIG : EFAULT);
+        }
+        if (b.len + strlen(s) + 1 > MAX_ARGV_BYTES) {
+            free(s);
+            buf_free(&b);
+            return fail(c, "argv", E2BIG);
+        }
+        buf_printf(&b, "%s%s", i ? " " : "", s);
+        free(s);
+    }
+    add_value(c, "argv", buf_steal(&b), true);
+    return 0;
+}
+
+/* Whether a path argument's last component is followed, from the call's flags. */
+static bool follows(const struct sys_arg *a, const uint64_t *args, uint64_t oflags)
+{
+    uint32_t flags = a->flags >= 0 ? (uint32_t)args[a->flags] : 0;
+    switch (a->follow) {
+    case SYS_FOLLOW:
+        return true;
+    case SYS_NOFOLLOW:
+        return false;
+    case SYS_FOLLOW_UNLESS_AT:
+        return !(flags & AT_SYMLINK_NOFOLLOW);
+    case SYS_NOFOLLOW_UNLESS_AT:
+        return flags & AT_SYMLINK_FOLLOW;
+    case SYS_FOLLOW_OPEN:
+        return !(oflags & O_NOFOLLOW) && (oflags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL);
+    }
+    return true;
+}
+
+static int read_path(struct tr_call *c, const struct tr_target *t, const struct sys_arg *a,
+                     const uint64_t *args)
+{
+    _cleanup_free_ char *raw = NULL;
+    int r = tr_read_string(t->tid, args[a->index], PATH_MAX, &raw);
+    if (r == -ESRCH)
+        return r;
+    if (r < 0)
+        return fail(c, a->name, -r);
+    if (a->kind == SYS_ARG_PATH_LITERAL) {
+        add_value(c, a->name, steal_pointer(&raw), true);
+        return 0;
+    }
+    int dirfd = a->aux >= 0 ? (int)(uint32_t)args[a->aux] : AT_FDCWD;
+    bool empty_ok = a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH);
+    char *resolved;
+    r = tr_resolve_path(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved);
+    if (r < 0)
+        return fail(c, a->name, -r);
+    add_value(c, a->name, resolved, true);
+    return 0;
+}
+
+int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struct tr_call *ret)
+{
+    *ret = (struct tr_call){0};
+    const struct sys_schema *s = sys_schema_for(n->data.nr);
+    if (!s)
+        return 0;
+    uint64_t args[6];
+    for (unsigned i = 0; i < 6; i++)
+        args[i] = n->data.args[i];
+    /* The open flags first: they decide how the path is followed. */
+    for (unsigned i = 0; i < SYS_MAX_ARGS && s->args[i].name; i++) {
+        const struct sys_arg *a = &s->args[i];
+        if (a->kind == SYS_ARG_OFLAGS)
+            ret->oflags = (uint32_t)args[a->index];
+        if (a->kind == SYS_ARG_OPEN_HOW) {
+            struct open_how how = {0};
+            uint64_t size = args[3];
+            if (size < sizeof(how))
+                return fail(ret, a->name, EINVAL), 0;
+            if (tr_read_mem(t->tid, args[a->index], &how, sizeof(how)) < 0)
+                return fail(ret, a->name, EFAULT), 0;
+            ret->oflags = how.flags;
+        }
+    }
+    if (sys_name(n->data.nr) && streq(sys_name(n->data.nr), "creat"))
+        ret->oflags = O_CREAT | O_WRONLY | O_TRUNC;
+    for (unsigned i = 0; i < SYS_MAX_ARGS && s->args[i].name && !ret->err; i++) {
+        const struct sys_arg *a = &s->args[i];
+        int r = 0;
+        switch (a->kind) {
+        case SYS_ARG_PATH:
+        case SYS_ARG_PATH_LITERAL:
+            r = read_path(ret, t, a, args);
+            break;
+        case SYS_ARG_SOCKADDR:
+            r = read_sockaddr(ret, t, args[a->index], args[a->aux]);
+            break;
+        case SYS_ARG_MSGHDR_ADDR: {
+            struct msghdr m;
+            if (tr_read_mem(t->tid, args[a->index], &m, sizeof(m)) < 0)
+                r = fail(ret, a->name, EFAULT);
+            else
+                r = read_sockaddr(ret, t, (uint64_t)(uintptr_t)m.msg_name, m.msg_namelen);
+            break;
+        }
+        case SYS_ARG_ARGV:
+            r = read_argv(ret, t, args[a->index]);
+            break;
+        case SYS_ARG_OPEN_HOW:
+            add_value(ret, a->name, format_int(SYS_ARG_OFLAGS, ret->oflags), true);
+            break;
+        case SYS_ARG_PIDNAME: {
+            int pid = (int)(uint32_t)args[a->index];
+            char *exe = NULL;
+            char proc[64];
+            snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+            if (pid <= 0 || read_link(proc, &exe) < 0)
+                exe = pid == 0    ? xstrdup("<process group>")
+                      : pid == -1 ? xstrdup("<every process>")
+                      : pid < 0   ? xasprintf("<process group %d>", -pid)
+                                  : xstrdup("<unknown process>");
+            add_value(ret, a->name, exe, false);
+            break;
+        }
+        default:
+            add_value(ret, a->name, format_int(a->kind, args[a->index]), false);
+            break;
+        }
+        if (r == -ESRCH)
+            return -ESRCH;
+    }
+    return 0;
+}
+
+void tr_call_free(struct tr_call *c)
+{
+    for (size_t i = 0; i < c->n_values; i++)
+        free(c->owned[i]);
+    c->n_values = 0;
+}
