@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "util.h"
 
 /* io_uring operations are never seen by seccomp (REFERENCE.md 3): refused, so that programs fall
@@ -108,6 +109,63 @@ void filter_plan_policies(struct filter_plan *plan, const struct policy *const *
         plan->err[nr] = (unsigned short)err0;
     }
     plan_fixed(plan);
+}
+
+#define MAX_SESSION_POLICIES 64
+
+/* The program an execve rule permits by exact name, or NULL if its form permits others too. */
+static const char *exact_exec_target(const struct pol_rule *r)
+{
+    const struct pol_expr *e = r->expr;
+    if (r->pred.subject != POL_PRED_NONE || !e || e->type != POL_EXPR_CMP ||
+        e->op != POL_OP_EQ || e->has_vars || e->ordinal != 0 || !streq(e->arg, "filename"))
+        return NULL;
+    return e->value;
+}
+
+void filter_plan_session(struct filter_plan *plan, struct store *store, const char *first,
+                         bool ask_mode, bool inherit)
+{
+    struct store_policy held[MAX_SESSION_POLICIES];
+    const char *names[MAX_SESSION_POLICIES];
+    const struct policy *set[MAX_SESSION_POLICIES];
+    static const struct policy empty = {.path = (char *)"", .emulation = (char *)"native"};
+    size_t n = 0;
+    bool open = ask_mode && !inherit;
+    names[n] = first;
+    if (store_get(store, first, &held[n]) < 0)
+        held[n].policy = NULL;
+    set[n] = held[n].policy ? held[n].policy : &empty;
+    n++;
+    int execs[] = {sys_number("execve"), sys_number("execveat")};
+    for (size_t i = 0; i < n && !inherit; i++) {
+        for (size_t k = 0; k < set[i]->n_rules; k++) {
+            const struct pol_rule *r = &set[i]->rules[k];
+            if (!pol_rule_names_call(r, execs[0]) && !pol_rule_names_call(r, execs[1]))
+                continue;
+            if (r->action == POL_DENY)
+                continue;
+            const char *target = exact_exec_target(r);
+            if (!target || n == MAX_SESSION_POLICIES) {
+                open = true;
+                continue;
+            }
+            bool known = false;
+            for (size_t j = 0; j < n && !known; j++)
+                known = streq(names[j], target);
+            if (known)
+                continue;
+            names[n] = target;
+            if (store_get(store, target, &held[n]) < 0)
+                held[n].policy = NULL;
+            set[n] = held[n].policy ? held[n].policy : &empty;
+            n++;
+        }
+    }
+    filter_plan_policies(plan, set, n, open);
+    for (size_t i = 0; i < n; i++)
+        if (held[i].policy)
+            store_policy_release(&held[i]);
 }
 
 int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret)

@@ -29,6 +29,13 @@ void filter_plan_learn(struct filter_plan *plan);
  * policy permits unconditionally and that are harmless for anyone are decided in the kernel. */
 void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies,
                           size_t n, bool open);
+struct store;
+/* The plan of a session of program FIRST under STORE: the policies that may govern the tree are
+ * FIRST's and, transitively, those of the programs its policies let it execute by exact name; an
+ * execve rule of any other form (or ask mode, where a person may permit anything) leaves the set
+ * open. With INHERIT, FIRST's policy governs all. */
+void filter_plan_session(struct filter_plan *plan, struct store *store, const char *first,
+                         bool ask_mode, bool inherit);
 /* How one policy decides call NR if the kernel may decide it, else FILTER_NOTIFY; *ret_err is the
  * errno for FILTER_ERRNO. Exposed for tests. */
 enum filter_action filter_policy_decision(const struct policy *policy, int nr, int *ret_err);

@@ -3,8 +3,8 @@
  * The listener cannot be sent over a socket by the child: once the filter is loaded, its every
  * call (sendmsg included) waits for a supervisor that does not yet hold the listener. So the child
  * tells the parent, before loading the filter, which descriptor number the listener will get (the
- * lowest free one), and the parent takes it with pidfd_getfd(2). The child's next call waits until
- * the parent holds the listener and answers. */
+ * lowest free one), and the parent takes it with pidfd_getfd(2). The child's execve waits until the
+ * parent holds the listener and answers; the exec then closes the child's copy. */
 #include "launch.h"
 
 #include <errno.h>
@@ -101,8 +101,10 @@ static _Noreturn void child(const struct launch_options *o, int fd)
         report(fd, STAGE_FILTER, -listener);
         _exit(126);
     }
-    /* From here every call waits for the supervisor. */
-    close(listener);
+    /* From here every call not decided in the kernel waits for the supervisor. The listener is
+     * close-on-exec, and execve always waits for the supervisor, so the parent holds its copy
+     * before this one goes; closing it here instead could lose the only copy. */
+    fcntl(listener, F_SETFD, FD_CLOEXEC);
     execv(o->path, o->argv);
     report(fd, STAGE_EXEC, errno);
     _exit(errno == ENOENT ? 127 : 126);
