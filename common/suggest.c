@@ -83,6 +83,43 @@ static unsigned ordinal_of(const struct pol_request *req, size_t index)
     return n;
 }
 
+/* A value that differs from run to run for the same object (a pipe's inode, a pid under /proc, a
+ * pseudo-terminal's number) as a pattern that matches every run's value; NULL for other values. */
+static char *volatile_pattern(const char *value)
+{
+    static const char *const anonymous[] = {"pipe:", "socket:", "anon_inode:"};
+    for (size_t i = 0; i < ARRAY_SIZE(anonymous); i++)
+        if (strncmp(value, anonymous[i], strlen(anonymous[i])) == 0)
+            return xasprintf("%s*", anonymous[i]);
+    /* Numbered components after these directories become [0-9]*. */
+    static const char *const numbered[] = {"/proc/", "/task/", "/dev/pts/"};
+    struct buf b = {0};
+    bool changed = false;
+    const char *s = value;
+    while (*s) {
+        bool after = false;
+        for (size_t i = 0; i < ARRAY_SIZE(numbered) && !after; i++) {
+            size_t n = strlen(numbered[i]);
+            after = (size_t)(s - value) >= n && strncmp(s - n, numbered[i], n) == 0;
+        }
+        size_t digits = strspn(s, "0123456789");
+        if (after && digits > 0 && (s[digits] == '/' || s[digits] == '\0')) {
+            buf_puts(&b, "[0-9]*");
+            s += digits;
+            changed = true;
+            continue;
+        }
+        if (strchr("*?[]\\", *s))
+            buf_putc(&b, '\\');
+        buf_putc(&b, *s++);
+    }
+    if (!changed) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_steal(&b);
+}
+
 /* A rule whose identifying arguments are compared exactly, except argument REPLACE (if it is
  * one of them), compared with OP and VALUE instead. With VARS, $HOME/$USER are substituted. */
 static char *build(const char *rule_name, const struct pol_request *req, size_t replace,
@@ -99,8 +136,11 @@ static char *build(const char *rule_name, const struct pol_request *req, size_t 
             buf_puts(&b, " and ");
         any = true;
         _cleanup_free_ char *sub = vars ? substitute_vars(v->value, req) : NULL;
+        _cleanup_free_ char *pattern = volatile_pattern(v->value);
         if (i == replace)
             cmp_into(&b, v, ordinal_of(req, i), op, value);
+        else if (pattern)
+            cmp_into(&b, v, ordinal_of(req, i), "match", pattern);
         else
             cmp_into(&b, v, ordinal_of(req, i), "eq", sub ? sub : v->value);
     }

@@ -156,6 +156,7 @@ void sup_free(struct sup *s)
 struct request {
     const struct seccomp_notif *n;
     struct proc_info proc;
+    const char *governing; /* the program whose policy decides: proc.binary, or the first with -i */
     struct tr_call call;
     struct pol_request req;
     const char *syscall;
@@ -218,7 +219,7 @@ static const struct pol_rule *session_match(struct sup *s, const struct request 
     const struct pol_rule *found = NULL;
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->n_session && !found; i++)
-        if (streq(s->session[i].binary, r->proc.binary) &&
+        if (streq(s->session[i].binary, r->governing) &&
             pol_rule_matches(s->session[i].rule, &r->req, read_memory))
             found = s->session[i].rule;
     pthread_mutex_unlock(&s->lock);
@@ -274,17 +275,17 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
     if (a->scope == SUP_ALWAYS && dir) {
         store_ensure_dir(dir);
         const char *one[] = {line};
-        int rr = store_append(dir, r->proc.binary, one, 1, NULL, &err);
+        int rr = store_append(dir, r->governing, one, 1, NULL, &err);
         if (rr < 0)
             log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s",
-                      r->proc.binary, err ? err : strerror(-rr));
+                      r->governing, err ? err : strerror(-rr));
         free(err);
         if (rr == 0) {
             pol_rule_free(rule);
             return; /* the store reloads the file for the next call */
         }
     }
-    session_add(s, r->proc.binary, rule);
+    session_add(s, r->governing, rule);
 }
 
 static void ask(struct sup *s, struct request *r, struct verdict *v)
@@ -301,7 +302,7 @@ static void ask(struct sup *s, struct request *r, struct verdict *v)
         .pid = r->n->pid,
         .uid = r->proc.uid,
         .user = r->proc.user,
-        .binary = r->proc.binary,
+        .binary = r->governing,
         .syscall = r->syscall,
         .rule_name = r->rule_name,
         .req = &r->req,
@@ -365,7 +366,7 @@ static void decide(struct sup *s, struct request *r, struct verdict *v)
     switch (s->cfg.mode) {
     case SUP_LEARN: {
         _cleanup_free_ char *line = suggest_exact(r->rule_name, &r->req, "permit");
-        learner_add(s->learner, r->proc.binary, line);
+        learner_add(s->learner, r->governing, line);
         *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, NULL};
         return;
     }
@@ -474,7 +475,8 @@ static void serve(struct sup *s, struct request *r)
         .home = r->proc.home,
         .cwd = r->cwd,
     };
-    store_get(s->cfg.store, s->cfg.inherit ? s->cfg.first_binary : r->proc.binary, &r->policy);
+    r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
+    store_get(s->cfg.store, r->governing, &r->policy);
     struct verdict v = {0};
     if (r->call.err) {
         /* A malformed argument: the kernel itself would fail the call so. */

@@ -136,6 +136,16 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
     struct buf res = {0};
     if (path[0] == '\0' && !empty_ok)
         return -ENOENT;
+    if (path[0] == '\0') {
+        /* AT_EMPTY_PATH: the object of the descriptor itself, whatever it is (fstat's way). */
+        char proc[64];
+        if (dirfd == AT_FDCWD)
+            snprintf(proc, sizeof(proc), "/proc/%d/cwd", t->tid);
+        else
+            snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", t->tid, dirfd);
+        int r = dirfd < 0 && dirfd != AT_FDCWD ? -EBADF : read_link(proc, ret);
+        return r == -ENOENT ? -EBADF : r;
+    }
     if (path[0] == '/') {
         buf_puts(&res, "/");
     } else {
@@ -145,10 +155,6 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
             return r;
         buf_puts(&res, base);
         free(base);
-        if (path[0] == '\0') {
-            *ret = buf_steal(&res);
-            return 0;
-        }
     }
     struct buf todo = {0};
     buf_puts(&todo, path);

@@ -110,6 +110,51 @@ static void test_glob_characters(void)
     pol_rule_free(r);
 }
 
+/* Values that change from run to run: the learned rule must match the next run's. */
+static const struct {
+    const char *value, *rule, *next_run;
+} volatiles[] = {
+    {"pipe:[22070]", "native-fsread: filename match \"pipe:*\" then permit", "pipe:[99]"},
+    {"socket:[1]", "native-fsread: filename match \"socket:*\" then permit", "socket:[2]"},
+    {"anon_inode:[eventfd]", "native-fsread: filename match \"anon_inode:*\" then permit",
+     "anon_inode:[eventfd]"},
+    {"/proc/1234/status", "native-fsread: filename match \"/proc/[0-9]*/status\" then permit",
+     "/proc/77/status"},
+    {"/proc/12/task/13/stat",
+     "native-fsread: filename match \"/proc/[0-9]*/task/[0-9]*/stat\" then permit",
+     "/proc/5/task/6/stat"},
+    {"/dev/pts/3", "native-fsread: filename match \"/dev/pts/[0-9]*\" then permit", "/dev/pts/0"},
+    {"/proc/sys/kernel/x", "native-fsread: filename eq \"/proc/sys/kernel/x\" then permit", NULL},
+    {"/srv/1234/x", "native-fsread: filename eq \"/srv/1234/x\" then permit", NULL},
+};
+
+static void test_volatile_values(void)
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(volatiles); i++) {
+        struct pol_value v = {"filename", volatiles[i].value, true};
+        struct pol_request req = request(&v, 1);
+        g_autofree char *exact = suggest_exact("fsread", &req, "permit");
+        g_assert_cmpstr(exact, ==, volatiles[i].rule);
+        struct pol_rule *r = rule_ok(exact);
+        g_assert_true(pol_rule_matches(r, &req, NULL));
+        if (volatiles[i].next_run) {
+            struct pol_value next = {"filename", volatiles[i].next_run, true};
+            req = request(&next, 1);
+            g_assert_true(pol_rule_matches(r, &req, NULL));
+        }
+        pol_rule_free(r);
+    }
+    /* Not /proc/PID: a pid in another process's path is not volatile for us. */
+    struct pol_value v = {"filename", "/proc/1234/status", true};
+    struct pol_value other = {"filename", "/proc/1234/statm", true};
+    struct pol_request req = request(&v, 1);
+    g_autofree char *exact = suggest_exact("fsread", &req, "permit");
+    struct pol_rule *r = rule_ok(exact);
+    req = request(&other, 1);
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    pol_rule_free(r);
+}
+
 static void test_two_paths_and_quotes(void)
 {
     struct pol_value v[] = {{"filename", "/a/\"q\"", true}, {"filename", "/b/c", true}};
@@ -129,6 +174,7 @@ int main(int argc, char **argv)
     g_test_add_func("/suggest/nonexistent", test_nonexistent);
     g_test_add_func("/suggest/sockaddr", test_sockaddr_and_plain);
     g_test_add_func("/suggest/glob-characters", test_glob_characters);
+    g_test_add_func("/suggest/volatile-values", test_volatile_values);
     g_test_add_func("/suggest/two-paths", test_two_paths_and_quotes);
     return g_test_run();
 }

@@ -1,0 +1,253 @@
+/* st-helper: makes exactly the system calls a test asks for, one command after another, and prints
+ * one line per command: "NAME ARG: ok [detail]" or "NAME ARG: ERRNO". Exit status 0 unless a
+ * command line is malformed.
+ *
+ *   open PATH | creat PATH | stat PATH | unlink PATH | mkdir PATH | getppid | getpid
+ *   connect IP PORT | bind IP PORT | socket inet|inet6|unix
+ *   exec PATH [ARGS… --] | spawn PATH [ARGS… --] (fork, exec, wait)
+ *   fork N (N children that each call getppid and exit) | threads N (N threads calling getppid)
+ *   signal SIG (raise it, with a handler) | sleep MS
+ *   open-null | open-unmapped | open-protnone | open-unterminated | open-long N
+ *   socket-highbits | x32 | int80 | io_uring
+ *   ids (print uid and gid) | pause (read a line from standard input) */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void result(const char *what, const char *arg, long r)
+{
+    if (r < 0)
+        printf("%s %s: %s\n", what, arg, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+    else
+        printf("%s %s: ok\n", what, arg);
+    fflush(stdout);
+}
+
+static int inet_addr_of(const char *ip, const char *port, struct sockaddr_storage *ss,
+                        socklen_t *len)
+{
+    memset(ss, 0, sizeof(*ss));
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)atoi(port));
+        *len = sizeof(*in);
+        return AF_INET;
+    }
+    if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)atoi(port));
+        *len = sizeof(*in6);
+        return AF_INET6;
+    }
+    return -1;
+}
+
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++)
+        syscall(SYS_getppid);
+    return NULL;
+}
+
+static volatile sig_atomic_t caught;
+static void on_signal(int sig)
+{
+    caught = sig;
+}
+
+/* Runs argv[i..] up to "--" or the end; returns the index after it. */
+static int collect_argv(int argc, char **argv, int i, char ***ret)
+{
+    int start = i;
+    while (i < argc && strcmp(argv[i], "--") != 0)
+        i++;
+    char **v = calloc((size_t)(i - start + 1), sizeof(*v));
+    for (int k = start; k < i; k++)
+        v[k - start] = argv[k];
+    *ret = v;
+    return i < argc ? i + 1 : i;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 1; i < argc;) {
+        const char *cmd = argv[i++];
+        const char *a = i < argc ? argv[i] : "";
+        if (!strcmp(cmd, "open")) {
+            int fd = open(a, O_RDONLY);
+            result(cmd, a, fd);
+            if (fd >= 0)
+                close(fd);
+            i++;
+        } else if (!strcmp(cmd, "creat")) {
+            int fd = open(a, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            result(cmd, a, fd);
+            if (fd >= 0)
+                close(fd);
+            i++;
+        } else if (!strcmp(cmd, "stat")) {
+            struct stat st;
+            result(cmd, a, stat(a, &st));
+            i++;
+        } else if (!strcmp(cmd, "unlink")) {
+            result(cmd, a, unlink(a));
+            i++;
+        } else if (!strcmp(cmd, "mkdir")) {
+            result(cmd, a, mkdir(a, 0755));
+            i++;
+        } else if (!strcmp(cmd, "getppid") || !strcmp(cmd, "getpid")) {
+            long r = syscall(!strcmp(cmd, "getppid") ? SYS_getppid : SYS_getpid);
+            result(cmd, "", r);
+        } else if (!strcmp(cmd, "connect") || !strcmp(cmd, "bind")) {
+            struct sockaddr_storage ss;
+            socklen_t len = 0;
+            int family = inet_addr_of(a, argv[i + 1], &ss, &len);
+            int fd = socket(family, SOCK_STREAM, 0);
+            long r = fd < 0 ? fd
+                            : !strcmp(cmd, "connect") ? connect(fd, (struct sockaddr *)&ss, len)
+                                                      : bind(fd, (struct sockaddr *)&ss, len);
+            char both[128];
+            snprintf(both, sizeof(both), "%s:%s", a, argv[i + 1]);
+            result(cmd, both, r);
+            if (fd >= 0)
+                close(fd);
+            i += 2;
+        } else if (!strcmp(cmd, "socket")) {
+            int dom = !strcmp(a, "inet6") ? AF_INET6 : !strcmp(a, "unix") ? AF_UNIX : AF_INET;
+            int fd = socket(dom, SOCK_STREAM, 0);
+            result(cmd, a, fd);
+            if (fd >= 0)
+                close(fd);
+            i++;
+        } else if (!strcmp(cmd, "socket-highbits")) {
+            /* AF_INET with garbage in the upper half: the kernel sees AF_INET. */
+            long fd = syscall(SYS_socket, (1L << 32) | AF_INET, SOCK_STREAM, 0);
+            result(cmd, "", fd);
+        } else if (!strcmp(cmd, "exec")) {
+            char **v;
+            i = collect_argv(argc, argv, i, &v);
+            execv(v[0], v);
+            result(cmd, v[0], -1);
+        } else if (!strcmp(cmd, "spawn")) {
+            char **v;
+            i = collect_argv(argc, argv, i, &v);
+            pid_t pid = fork();
+            if (pid == 0) {
+                execv(v[0], v);
+                _exit(127);
+            }
+            int st = 0;
+            waitpid(pid, &st, 0);
+            printf("spawn %s: exit %d\n", v[0], WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            free(v);
+        } else if (!strcmp(cmd, "fork")) {
+            int n = atoi(a);
+            int ok = 0;
+            for (int k = 0; k < n; k++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                    syscall(SYS_getppid);
+                    _exit(0);
+                }
+                int st;
+                if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+                    ok++;
+            }
+            printf("fork %s: %d ok\n", a, ok);
+            i++;
+        } else if (!strcmp(cmd, "threads")) {
+            int n = atoi(a);
+            pthread_t *t = calloc((size_t)n, sizeof(*t));
+            int started = 0;
+            for (int k = 0; k < n; k++)
+                if (pthread_create(&t[k], NULL, thread_main, NULL) == 0)
+                    started++;
+            for (int k = 0; k < started; k++)
+                pthread_join(t[k], NULL);
+            printf("threads %s: %d ok\n", a, started);
+            free(t);
+            i++;
+        } else if (!strcmp(cmd, "signal")) {
+            int sig = atoi(a);
+            signal(sig, on_signal);
+            raise(sig);
+            printf("signal %s: caught %d\n", a, (int)caught);
+            i++;
+        } else if (!strcmp(cmd, "sleep")) {
+            struct timespec ts = {atoi(a) / 1000, (atoi(a) % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            printf("sleep %s: ok\n", a);
+            i++;
+        } else if (!strcmp(cmd, "open-null")) {
+            result(cmd, "", syscall(SYS_openat, AT_FDCWD, NULL, O_RDONLY));
+        } else if (!strcmp(cmd, "open-unmapped")) {
+            char *p = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(p, (size_t)page);
+            result(cmd, "", syscall(SYS_openat, AT_FDCWD, p, O_RDONLY));
+        } else if (!strcmp(cmd, "open-protnone")) {
+            char *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+            strcpy(p, "/etc/hostname");
+            mprotect(p, (size_t)page, PROT_NONE);
+            result(cmd, "", syscall(SYS_openat, AT_FDCWD, p, O_RDONLY));
+        } else if (!strcmp(cmd, "open-unterminated")) {
+            /* A short path that runs without a NUL into an unmapped page. */
+            char *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(p + page, (size_t)page);
+            char *s = p + page - 100;
+            memset(s, 'a', 100);
+            s[0] = '/';
+            result(cmd, "", syscall(SYS_openat, AT_FDCWD, s, O_RDONLY));
+        } else if (!strcmp(cmd, "open-long")) {
+            size_t n = (size_t)atoi(a);
+            char *p = malloc(n + 1);
+            memset(p, 'a', n);
+            p[0] = '/';
+            p[n] = '\0';
+            result(cmd, a, syscall(SYS_openat, AT_FDCWD, p, O_RDONLY));
+            free(p);
+            i++;
+        } else if (!strcmp(cmd, "ids")) {
+            printf("ids: uid=%d gid=%d\n", (int)getuid(), (int)getgid());
+        } else if (!strcmp(cmd, "pause")) {
+            char line[64];
+            printf("pause: waiting\n");
+            if (!fgets(line, sizeof(line), stdin))
+                line[0] = '\0';
+            printf("pause: ok\n");
+        } else if (!strcmp(cmd, "io_uring")) {
+            char params[120] = {0};
+            result(cmd, "", syscall(425 /* io_uring_setup */, 1, params));
+        } else if (!strcmp(cmd, "x32")) {
+            /* getpid through the x32 ABI: must be killed, not served. */
+            result(cmd, "", syscall(0x40000000 | 39));
+        } else if (!strcmp(cmd, "int80")) {
+            long r;
+            __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory"); /* i386 getpid */
+            result(cmd, "", r);
+        } else {
+            fprintf(stderr, "st-helper: unknown command %s\n", cmd);
+            return 2;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,382 @@
+"""test_launcher.py: systrace -A, -a and every launcher flag on real programs."""
+import os
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+
+from lib import (HELPER, SYSTRACE, Sandbox, Skip, Terminal, contains, eq, main, need_root,
+                 resolved, test)
+
+HELPER_PATH = os.path.realpath(HELPER)
+TRUE = resolved("/bin/true")
+SH = resolved("/bin/sh")
+CAT = resolved("/bin/cat")
+
+
+def with_sandbox(fn):
+    def wrapped():
+        sb = Sandbox()
+        try:
+            fn(sb)
+        finally:
+            sb.close()
+    wrapped.__name__ = fn.__name__
+    return test(wrapped)
+
+
+@with_sandbox
+def learn_writes_a_policy_for_true(sb):
+    p = sb.learn(["/bin/true"])
+    eq(p.returncode, 0, "exit")
+    contains(p.stderr, f"policy written: {sb.policy_file(TRUE)}")
+    text = sb.policy(TRUE)
+    assert text.startswith(f"Policy: {TRUE}, Emulation: native\n"), text
+    contains(text, "native-exit_group: permit")
+    contains(text, 'native-fsread: filename eq "/etc/ld.so.cache" then permit')
+    mode = stat.S_IMODE(os.stat(sb.policies).st_mode)
+    eq(mode, 0o700, "policy directory mode")
+
+
+@with_sandbox
+def learn_then_enforce_gives_the_same_output(sb):
+    cmd = ["/bin/sh", "-c", "cat /etc/hostname; ls / | head -3; exit 3"]
+    native = subprocess.run(cmd, capture_output=True, text=True)
+    learned = sb.learn(cmd)
+    enforced = sb.enforce(cmd)
+    eq(learned.stdout, native.stdout, "learn output")
+    eq(enforced.stdout, native.stdout, "enforce output")
+    eq((learned.returncode, enforced.returncode), (3, 3), "exit codes")
+    eq(sb.log_lines(), [], "enforce log")
+
+
+@with_sandbox
+def a_spawned_program_gets_its_own_policy(sb):
+    sb.learn(["/bin/sh", "-c", "cat /etc/hostname"])
+    for binary in (SH, CAT):
+        assert os.path.exists(sb.policy_file(binary)), binary
+    contains(sb.policy(SH), f'native-execve: filename eq "{CAT}" then permit')
+    assert "/etc/hostname" not in sb.policy(SH), "the shell never opened it"
+    contains(sb.policy(CAT), '"/etc/hostname"')
+
+
+@with_sandbox
+def learning_again_adds_nothing(sb):
+    cmd = [HELPER, "open", "/etc/hostname", "stat", "/tmp", "getppid"]
+    sb.learn(cmd)
+    before = sb.policy(HELPER_PATH)
+    p = sb.learn(cmd)
+    contains(p.stderr, "no new rules were learned")
+    eq(sb.policy(HELPER_PATH), before, "policy after a second run")
+
+
+@with_sandbox
+def uncovered_call_fails_with_eperm_and_one_log_line(sb):
+    sb.learn([HELPER, "open", "/etc/hostname"])
+    p = sb.enforce([HELPER, "open", "/etc/hostname", "open", "/etc/passwd"])
+    eq(p.stdout, "open /etc/hostname: ok\nopen /etc/passwd: EPERM\n", "helper output")
+    lines = sb.log_lines()
+    eq(len(lines), 1, f"log lines {lines}")
+    for part in ('syscall=openat(fsread)', 'filename="/etc/passwd"', "decision=deny",
+                 "errno=EPERM", "reason=uncovered", f'binary="{HELPER_PATH}"', "user="):
+        contains(lines[0], part)
+
+
+def prepend_rules(sb, binary, rules):
+    """Puts RULES first in BINARY's learned policy (first match wins)."""
+    path = sb.policy_file(binary)
+    with open(path) as f:
+        lines = f.read().splitlines(True)
+    lines[1:1] = ["\t" + r + "\n" for r in rules]
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
+@with_sandbox
+def deny_with_errno_and_log_rules(sb):
+    sb.learn([HELPER, "open", "/etc/hostname", "stat", "/etc/hostname"])
+    prepend_rules(sb, HELPER_PATH, [
+        'native-fsread: filename eq "/etc/passwd" then deny[enoent]',
+        'native-fsread: filename eq "/etc/group" then deny[eacces] log',
+        'native-openat: filename eq "/etc/hostname" then permit log',
+    ])
+    p = sb.enforce([HELPER, "open", "/etc/passwd", "open", "/etc/group", "open", "/etc/hostname"])
+    eq(p.stdout, "open /etc/passwd: ENOENT\nopen /etc/group: EACCES\nopen /etc/hostname: ok\n",
+       "output")
+    lines = sb.log_lines()
+    eq(len(lines), 2, f"logged {lines}")
+    contains(lines[0], "errno=EACCES")
+    contains(lines[1], "decision=permit")
+    contains(lines[1], "reason=rule")
+
+
+@with_sandbox
+def log_goes_to_stderr_with_e(sb):
+    sb.learn([HELPER, "getpid"])
+    p = sb.run(["-a", "-e"], [HELPER, "getpid", "getppid"])
+    eq(p.stdout, "getpid : ok\ngetppid : EPERM\n", "output")
+    contains(p.stderr, "systrace: user=")
+    contains(p.stderr, "syscall=getppid decision=deny")
+
+
+@test
+def log_goes_to_syslog_by_default():
+    need_root()
+    if os.path.exists("/dev/log"):
+        raise Skip("a syslog daemon owns /dev/log")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("/dev/log")
+    sb = Sandbox()
+    try:
+        sb.learn([HELPER, "getpid"])
+        sb.run(["-a"], [HELPER, "getppid"])
+        sock.settimeout(5)
+        msgs = []
+        try:
+            while True:
+                msgs.append(sock.recv(65536).decode())
+                sock.settimeout(0.5)
+        except socket.timeout:
+            pass
+        hit = [m for m in msgs if "syscall=getppid" in m]
+        eq(len(hit), 1, f"syslog messages {msgs}")
+        # facility authpriv (10) and severity notice (5): <85>
+        assert hit[0].startswith("<85>"), hit[0]
+        contains(hit[0], "systrace[")
+    finally:
+        sock.close()
+        os.unlink("/dev/log")
+        sb.close()
+
+
+@with_sandbox
+def a_policy_edited_while_running_decides_the_next_call(sb):
+    target = sb.path("file")
+    open(target, "w").close()
+    cmd = [HELPER, "open", target, "pause", "open", target]
+    sb.learn(cmd, flags=[])
+    prepend_rules(sb, HELPER_PATH, [f'native-fsread: filename eq "{target}" then deny[eacces]'])
+    p = subprocess.Popen([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *cmd],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
+    eq(p.stdout.readline(), f"open {target}: EACCES\n", "first open")
+    eq(p.stdout.readline(), "pause: waiting\n", "pause")
+    path = sb.policy_file(HELPER_PATH)
+    with open(path) as f:
+        text = f.read().replace("then deny[eacces]", "then permit")
+    with open(path, "w") as f:
+        f.write(text)
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    rest = p.stdout.read()
+    p.wait(30)
+    eq(rest, f"pause: ok\nopen {target}: ok\n", "after the edit")
+
+
+@with_sandbox
+def inherit_keeps_the_first_policy(sb):
+    sb.learn(["/bin/sh", "-c", "cat /etc/hostname"], flags=["-i"])
+    assert not os.path.exists(sb.policy_file(CAT)), "cat must not get a policy with -i"
+    contains(sb.policy(SH), '"/etc/hostname"')
+    p = sb.enforce(["/bin/sh", "-c", "cat /etc/hostname"], flags=["-i"])
+    eq(p.returncode, 0, "enforce -i")
+    eq(sb.log_lines(), [], "log")
+
+
+@with_sandbox
+def no_user_policies_with_U(sb):
+    sb.learn([HELPER, "getpid", "getppid"])
+    # The system directory holds a policy that permits only getpid (and what starting needs).
+    with open(sb.policy_file(HELPER_PATH)) as f:
+        text = f.read().replace("\tnative-getppid: permit\n", "")
+    with open(os.path.join(sb.dir, "global", os.path.basename(sb.policy_file(HELPER_PATH))), "w") as f:
+        f.write(text)
+    eq(sb.enforce([HELPER, "getppid"]).stdout, "getppid : ok\n", "user policy")
+    eq(sb.enforce([HELPER, "getppid"], flags=["-U"]).stdout, "getppid : EPERM\n",
+       "system policy with -U")
+
+
+@with_sandbox
+def no_aliases_with_u(sb):
+    sb.learn([HELPER, "open", "/etc/hostname"], flags=["-u"])
+    text = sb.policy(HELPER_PATH)
+    contains(text, 'native-openat: filename eq "/etc/hostname" then permit')
+    assert "fsread" not in text, text
+    # The alias-free policy does not cover a read through the alias name either way.
+    eq(sb.enforce([HELPER, "open", "/etc/hostname"], flags=["-u"]).stdout,
+       "open /etc/hostname: ok\n", "enforce -u")
+
+
+@with_sandbox
+def policy_file_with_f(sb):
+    sb.learn([HELPER, "getpid"])
+    extra = sb.path("extra.policy")
+    with open(sb.policy_file(HELPER_PATH)) as f:
+        text = f.read().replace(f"Policy: {HELPER_PATH},", "Policy: */st-helper,")
+    with open(extra, "w") as f:
+        f.write(text + "\tnative-getppid: deny[eacces]\n")
+    os.unlink(sb.policy_file(HELPER_PATH))
+    p = sb.enforce([HELPER, "getpid", "getppid"], flags=["-f", extra])
+    eq(p.stdout, "getpid : ok\ngetppid : EACCES\n", "-f policy")
+
+
+@with_sandbox
+def run_as_another_user_with_c(sb):
+    need_root()
+    p = sb.learn([HELPER, "ids"], flags=["-c", "nobody:nogroup"])
+    contains(p.stdout, "ids: uid=65534 gid=65534")
+    p = sb.enforce([HELPER, "ids"], flags=["-c", "nobody:nogroup"])
+    contains(p.stdout, "ids: uid=65534 gid=65534")
+    eq(sb.log_lines(), [], "log")
+    p = sb.run(["-A", "-c", "nosuchuser"], [HELPER, "ids"])
+    eq(p.returncode, 2, "unknown user")
+    contains(p.stderr, "unknown user")
+
+
+@test
+def version_and_help():
+    p = subprocess.run([SYSTRACE, "-V"], capture_output=True, text=True)
+    eq(p.returncode, 0, "-V")
+    assert p.stdout.startswith("systrace "), p.stdout
+    p = subprocess.run([SYSTRACE, "--help"], capture_output=True, text=True)
+    contains(p.stdout, "-A, --learn")
+    p = subprocess.run([SYSTRACE], capture_output=True, text=True)
+    eq(p.returncode, 2, "no command")
+    p = subprocess.run([SYSTRACE, "-A", "-a", "/bin/true"], capture_output=True, text=True)
+    eq(p.returncode, 2, "-A with -a")
+    for flag in (["-p", "1"], ["-g", "x"], ["-C"]):
+        p = subprocess.run([SYSTRACE, *flag, "/bin/true"], capture_output=True, text=True)
+        eq(p.returncode, 2, f"{flag}")
+        contains(p.stderr, "systraced")
+
+
+@with_sandbox
+def exit_status_and_signals_pass_through(sb):
+    eq(sb.learn(["/bin/sh", "-c", "exit 7"]).returncode, 7, "exit 7")
+    eq(sb.learn(["/bin/sh", "-c", "kill -TERM $$"]).returncode, 143, "killed by SIGTERM")
+    p = sb.run(["-A"], ["no-such-command-xyz"])
+    eq(p.returncode, 127, "not found")
+    contains(p.stderr, "no-such-command-xyz: command not found")
+    noexec = sb.path("noexec")
+    with open(noexec, "w") as f:
+        f.write("#!/bin/sh\n")
+    os.chmod(noexec, 0o644)
+    p = sb.run(["-A"], [noexec])
+    eq(p.returncode, 126, "not executable")
+
+
+@with_sandbox
+def signals_are_forwarded(sb):
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)):
+        p = subprocess.Popen([SYSTRACE, "-A", "-d", sb.policies, "/bin/sleep", "30"],
+                             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, env=sb.env)
+        time.sleep(0.5)
+        p.send_signal(sig)
+        eq(p.wait(10), code, f"status after {sig.name}")
+
+
+@with_sandbox
+def a_child_binary_is_denied_what_its_parent_may_do(sb):
+    # The parent's policy permits getppid unconditionally (a kernel decision for its own
+    # calls); the child binary's policy does not: the child must be denied.
+    child = sb.path("st-child")
+    os_copy(HELPER_PATH, child)
+    cmd = [HELPER, "getppid", "spawn", child, "getppid", "--"]
+    sb.learn(cmd)
+    text = sb.policy(child)
+    with open(sb.policy_file(child), "w") as f:
+        f.write(text.replace("\tnative-getppid: permit\n", ""))
+    contains(sb.policy(HELPER_PATH), "native-getppid: permit")
+    p = sb.enforce(cmd)
+    eq(p.stdout, "getppid : ok\ngetppid : EPERM\nspawn " + child + ": exit 0\n", "output")
+
+
+def os_copy(src, dst):
+    with open(src, "rb") as a, open(dst, "wb") as b:
+        b.write(a.read())
+    os.chmod(dst, 0o755)
+
+
+HOSTILE = ["open-null", "open-unmapped", "open-protnone", "open-unterminated", "open-long",
+           "5000", "socket-highbits"]
+
+
+@with_sandbox
+def hostile_arguments_get_the_kernels_errno(sb):
+    native = subprocess.run([HELPER, *HOSTILE], capture_output=True, text=True)
+    learned = sb.learn([HELPER, *HOSTILE])
+    eq(learned.stdout, native.stdout, "learn")
+    enforced = sb.enforce([HELPER, *HOSTILE])
+    eq(enforced.stdout, native.stdout, "enforce")
+    malformed = [l for l in sb.log_lines() if "reason=malformed-argument" in l]
+    eq(len(malformed), 5, f"log {sb.log_lines()}")
+    contains(" ".join(malformed), "errno=EFAULT")
+    contains(" ".join(malformed), "errno=ENAMETOOLONG")
+
+
+@with_sandbox
+def wrong_abi_calls_kill_the_process(sb):
+    sb.learn([HELPER, "getpid"])
+    for mode in (["-A"], ["-a", "-E", sb.log]):
+        p = sb.run(mode, [HELPER, "x32", "getpid"])
+        eq(p.returncode, 128 + signal.SIGSYS, f"x32 under {mode}")
+        eq(p.stdout, "", "nothing after the x32 call")
+        p = sb.run(mode, [HELPER, "int80", "getpid"])
+        assert p.returncode in (128 + signal.SIGSYS, 128 + signal.SIGSEGV), p.returncode
+        eq(p.stdout, "", "nothing after int 0x80")
+
+
+@with_sandbox
+def io_uring_is_refused(sb):
+    p = sb.learn([HELPER, "io_uring"])
+    eq(p.stdout, "io_uring : ENOSYS\n", "io_uring_setup")
+
+
+@with_sandbox
+def many_threads_at_once(sb):
+    p = sb.learn([HELPER, "threads", "200"])
+    eq(p.stdout, "threads 200: 200 ok\n", "learn")
+    p = sb.enforce([HELPER, "threads", "200"])
+    eq(p.stdout, "threads 200: 200 ok\n", "enforce")
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@with_sandbox
+def short_lived_children_leak_nothing(sb):
+    cmd = [HELPER, "fork", "100", "pause", "fork", "100", "pause"]
+    sb.learn(cmd, flags=[])
+    p = subprocess.Popen([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *cmd],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
+    eq(p.stdout.readline(), "fork 100: 100 ok\n", "first batch")
+    p.stdout.readline()
+    first = fd_count(p.pid)
+    p.stdin.write("\n")
+    p.stdin.flush()
+    eq(p.stdout.readline(), "pause: ok\n", "resume")
+    eq(p.stdout.readline(), "fork 100: 100 ok\n", "second batch")
+    p.stdout.readline()
+    second = fd_count(p.pid)
+    p.stdin.write("\n")
+    p.stdin.flush()
+    p.communicate(timeout=30)
+    eq(second, first, "launcher fd count")
+    eq(sb.log_lines(), [], "log")
+
+
+@with_sandbox
+def ask_without_a_terminal_denies_once(sb):
+    sb.learn([HELPER, "getpid"])
+    p = sb.run(["-E", sb.log], [HELPER, "getpid", "getppid", "getppid"])
+    eq(p.stdout, "getpid : ok\ngetppid : EPERM\ngetppid : EPERM\n", "output")
+    lines = sb.log_lines()
+    eq(len(lines), 2, "two denials logged")
+    contains(lines[0], "reason=no-one-to-ask")
+    assert "getppid" not in sb.policy(HELPER_PATH), "a default denial is never written"
+
+
+if __name__ == "__main__":
+    main()
