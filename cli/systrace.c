@@ -386,6 +386,7 @@ int main(int argc, char **argv)
         .no_alias = o.no_alias,
         .first_binary = program,
         .launch_pid = child.pid,
+        .plan = o.mode == SUP_LEARN ? NULL : &plan,
         .ask = prompt ? prompt_ask : NULL,
         .ask_data = prompt,
     };

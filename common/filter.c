@@ -43,6 +43,7 @@ static void set_by_name(struct filter_plan *plan, const char *const *names, size
         if (nr >= 0 && nr < FILTER_NR_LIMIT) {
             plan->action[nr] = action;
             plan->err[nr] = (unsigned short)err;
+            plan->fixed[nr] = true;
         }
     }
 }

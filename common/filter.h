@@ -20,6 +20,7 @@ enum filter_action {
 struct filter_plan {
     unsigned char action[FILTER_NR_LIMIT];
     unsigned short err[FILTER_NR_LIMIT];
+    bool fixed[FILTER_NR_LIMIT]; /* decided whatever the policies say (io_uring, execve) */
 };
 
 /* Learn mode: every call notifies, except the refused ones (io_uring). */

@@ -25,6 +25,12 @@ struct session_rule {
     struct pol_rule *rule;
 };
 
+/* The policy snapshot last seen for a program, to notice edits. */
+struct seen_policy {
+    char *binary;
+    const void *file;
+};
+
 struct sup {
     struct sup_config cfg;
     struct procs *procs;
@@ -39,6 +45,8 @@ struct sup {
     size_t n_session;
     char **warned; /* messages logged once */
     size_t n_warned;
+    struct seen_policy *seen;
+    size_t n_seen;
 };
 
 static void *worker_main(void *arg);
@@ -148,6 +156,9 @@ void sup_free(struct sup *s)
     for (size_t i = 0; i < s->n_warned; i++)
         free(s->warned[i]);
     free(s->warned);
+    for (size_t i = 0; i < s->n_seen; i++)
+        free(s->seen[i].binary);
+    free(s->seen);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -450,6 +461,47 @@ static char *raw_exec_path(const struct seccomp_notif *n)
     return raw;
 }
 
+/* Whether R's policy is another version than the last one seen for its program. */
+static bool policy_changed(struct sup *s, const struct request *r)
+{
+    pthread_mutex_lock(&s->lock);
+    struct seen_policy *seen = NULL;
+    for (size_t i = 0; i < s->n_seen && !seen; i++)
+        if (streq(s->seen[i].binary, r->governing))
+            seen = &s->seen[i];
+    bool changed = seen && seen->file != (const void *)r->policy.file;
+    if (!seen) {
+        s->seen = xreallocarray(s->seen, s->n_seen + 1, sizeof(*s->seen));
+        seen = &s->seen[s->n_seen++];
+        seen->binary = xstrdup(r->governing);
+    }
+    seen->file = r->policy.file;
+    pthread_mutex_unlock(&s->lock);
+    return changed;
+}
+
+/* An edit cannot change what the kernel filter already decides for this session (DESIGN.md 4):
+ * say so when an edited policy now decides such a call differently. */
+static void check_compiled(struct sup *s, const struct request *r)
+{
+    const struct filter_plan *plan = s->cfg.plan;
+    if (!plan || !r->policy.policy || !policy_changed(s, r))
+        return;
+    for (int nr = 0; nr < FILTER_NR_LIMIT; nr++) {
+        if (plan->action[nr] == FILTER_NOTIFY || plan->fixed[nr])
+            continue;
+        int err = 0;
+        enum filter_action a = filter_policy_decision(r->policy.policy, nr, &err);
+        if (a == plan->action[nr] && (a != FILTER_ERRNO || err == plan->err[nr]))
+            continue;
+        _cleanup_free_ char *msg = xasprintf(
+            "policy %s: the change to '%s' takes effect at the next launch (the kernel filter "
+            "decides it for this session)",
+            r->policy.path, sys_name(nr));
+        warn_once(s, msg);
+    }
+}
+
 /* Decides and answers a request whose arguments are translated. */
 static void serve(struct sup *s, struct request *r)
 {
@@ -477,6 +529,7 @@ static void serve(struct sup *s, struct request *r)
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);
+    check_compiled(s, r);
     struct verdict v = {0};
     if (r->call.err) {
         /* A malformed argument: the kernel itself would fail the call so. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "filter.h"
 #include "log.h"
 #include "policy.h"
 #include "store.h"
@@ -69,6 +70,7 @@ struct sup_config {
     bool no_alias; /* -u */
     const char *first_binary;
     pid_t launch_pid;         /* the launcher's child: its calls before its exec are ours */
+    const struct filter_plan *plan; /* what the kernel decides in this session, or NULL */
     sup_ask_fn ask;           /* NULL: ask mode denies once and logs */
     void *ask_data;
 };

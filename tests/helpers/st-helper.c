@@ -9,7 +9,8 @@
  *   signal SIG (raise it, with a handler) | sleep MS
  *   open-null | open-unmapped | open-protnone | open-unterminated | open-long N
  *   socket-highbits | x32 | int80 | io_uring
- *   ids (print uid and gid) | pause (read a line from standard input) */
+ *   ids (print uid and gid) | pause (read a line from standard input)
+ *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -226,6 +227,25 @@ int main(int argc, char **argv)
             result(cmd, a, syscall(SYS_openat, AT_FDCWD, p, O_RDONLY));
             free(p);
             i++;
+        } else if (!strcmp(cmd, "chdir")) {
+            result(cmd, a, chdir(a));
+            i++;
+        } else if (!strcmp(cmd, "openat")) {
+            int dfd = open(a, O_RDONLY | O_DIRECTORY);
+            int fd = dfd < 0 ? dfd : openat(dfd, argv[i + 1], O_RDONLY);
+            char both[512];
+            snprintf(both, sizeof(both), "%s %s", a, argv[i + 1]);
+            result(cmd, both, fd);
+            if (fd >= 0)
+                close(fd);
+            if (dfd >= 0)
+                close(dfd);
+            i += 2;
+        } else if (!strcmp(cmd, "symlink")) {
+            char both[512];
+            snprintf(both, sizeof(both), "%s %s", a, argv[i + 1]);
+            result(cmd, both, symlink(a, argv[i + 1]));
+            i += 2;
         } else if (!strcmp(cmd, "ids")) {
             printf("ids: uid=%d gid=%d\n", (int)getuid(), (int)getgid());
         } else if (!strcmp(cmd, "pause")) {

@@ -378,5 +378,99 @@ def ask_without_a_terminal_denies_once(sb):
     assert "getppid" not in sb.policy(HELPER_PATH), "a default denial is never written"
 
 
+@with_sandbox
+def paths_are_resolved_for_the_caller(sb):
+    d = sb.path("d")
+    os.mkdir(d)
+    open(os.path.join(d, "f"), "w").close()
+    os.symlink(os.path.join(d, "f"), sb.path("link"))
+    cmd = [HELPER, "chdir", d, "open", "f", "openat", d, "f", "open", sb.path("link"),
+           "open", "../d/./f", "open", "/proc/self/exe", "open", "nonexistent"]
+    p = sb.learn(cmd)
+    eq(p.returncode, 0, "exit")
+    text = sb.policy(HELPER_PATH)
+    target = os.path.join(d, "f")
+    # The relative, dirfd-relative, symlinked and dotted names are all this one file.
+    eq(text.count(f'filename eq "{target}"'), 1, "one rule for the file")
+    # /proc/self is the caller: its exe is the helper, not the supervisor.
+    contains(text, f'native-fsread: filename eq "{HELPER_PATH}" then permit')
+    assert os.path.realpath(SYSTRACE) not in text, text
+    contains(text, f'filename eq "<non-existent filename>: {d}/nonexistent"')
+    contains(text, f'native-chdir: filename eq "{d}" then permit')
+
+
+@with_sandbox
+def sockets_are_decided_by_address(sb):
+    servers = []
+    for _ in range(2):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        servers.append(srv)
+    good, bad = (srv.getsockname()[1] for srv in servers)
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    bind_port = free.getsockname()[1]
+    free.close()
+    try:
+        sb.learn([HELPER, "connect", "127.0.0.1", str(good), "bind", "127.0.0.1", str(bind_port)])
+        text = sb.policy(HELPER_PATH)
+        contains(text, f'native-connect: sockaddr eq "inet-[127.0.0.1]:{good}" then permit')
+        contains(text, f'native-bind: sockaddr eq "inet-[127.0.0.1]:{bind_port}" then permit')
+        contains(text, 'native-socket: sockdom eq "AF_INET" and socktype eq "SOCK_STREAM" then permit')
+        p = sb.enforce([HELPER, "connect", "127.0.0.1", str(good), "connect", "127.0.0.1", str(bad),
+                        "bind", "127.0.0.1", str(bind_port), "socket", "inet6"])
+        eq(p.stdout, f"connect 127.0.0.1:{good}: ok\nconnect 127.0.0.1:{bad}: EPERM\n"
+                     f"bind 127.0.0.1:{bind_port}: ok\nsocket inet6: EPERM\n", "output")
+        contains("\n".join(sb.log_lines()), f'sockaddr="inet-[127.0.0.1]:{bad}"')
+    finally:
+        for srv in servers:
+            srv.close()
+
+
+@with_sandbox
+def signals_are_decided_by_name(sb):
+    sb.learn([HELPER, "signal", "10"])
+    contains(sb.policy(HELPER_PATH), f'native-tgkill: pidname eq "{HELPER_PATH}" and signame eq '
+                                     '"SIGUSR1" then permit')
+    p = sb.enforce([HELPER, "signal", "10", "signal", "12"])
+    eq(p.stdout, "signal 10: caught 10\nsignal 12: caught 10\n", "SIGUSR2 was not sent")
+    contains(sb.log_lines()[0], 'signame="SIGUSR2"')
+
+
+@with_sandbox
+def learning_survives_a_killed_launcher(sb):
+    target = sb.path("x")
+    open(target, "w").close()
+    p = subprocess.Popen([SYSTRACE, "-A", "-d", sb.policies, HELPER, "open", target, "pause"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
+    eq(p.stdout.readline(), f"open {target}: ok\n", "open")
+    eq(p.stdout.readline(), "pause: waiting\n", "pause")
+    time.sleep(1.0)
+    p.kill()
+    p.wait(10)
+    contains(sb.policy(HELPER_PATH), f'filename eq "{target}" then permit')
+
+
+@with_sandbox
+def kernel_decisions_and_edits_that_need_a_relaunch(sb):
+    cmd = [HELPER, "getppid", "pause", "getppid", "open", "/etc/hostname"]
+    sb.learn(cmd)
+    p = subprocess.Popen([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *cmd],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
+    eq(p.stdout.readline(), "getppid : ok\n", "first getppid")
+    eq(p.stdout.readline(), "pause: waiting\n", "pause")
+    prepend_rules(sb, HELPER_PATH, ["native-getppid: deny"])
+    p.stdin.write("\n")
+    p.stdin.flush()
+    rest = p.stdout.read()
+    p.wait(30)
+    # getppid is decided in the kernel for this session: the edit waits for the next launch.
+    eq(rest, "pause: ok\ngetppid : ok\nopen /etc/hostname: ok\n", "after the edit")
+    log = "\n".join(sb.log_lines())
+    contains(log, "the change to 'getppid' takes effect at the next launch")
+    eq(sb.enforce([HELPER, "getppid"]).stdout, "getppid : EPERM\n", "next launch")
+
+
 if __name__ == "__main__":
     main()
