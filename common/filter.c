@@ -16,8 +16,12 @@
  * back to ordinary calls. */
 static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
 
-/* The supervisor must see these whatever the policy says: it tracks what each process runs. */
-static const char *const always_notified[] = {"execve", "execveat"};
+/* The supervisor must see these whatever the policy says: it tracks what each process runs, and
+ * the credentials and umask it performs calls with. */
+static const char *const always_notified[] = {
+    "execve", "execveat", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
+    "setfsuid", "setfsgid", "setgroups", "capset", "umask",
+};
 
 /* Calls that touch nothing outside the process's own memory, descriptors it already holds, or its
  * own scheduling: with an open set of programs, a first-policy permit of one of these may still be

@@ -20,6 +20,16 @@
 #define BUCKETS 1024
 #define SWEEP_AT 4096
 
+struct status {
+    pid_t tgid, ppid;
+    uid_t ruid, euid, fsuid;
+    gid_t rgid, egid, fsgid;
+    gid_t groups[PROC_MAX_GROUPS];
+    int n_groups;
+    mode_t umask;
+    unsigned long long cap_effective;
+};
+
 struct proc {
     int refs; /* threads that point here */
     pid_t tgid;
@@ -30,10 +40,16 @@ struct proc {
     char *pending;     /* path of a permitted execve, until the next request */
     char *pending_raw;
     bool pending_script;
+    bool pending_known;        /* the identity below was read when the exec was permitted */
+    struct stat pending_id;    /* the file permitted */
+    bool has_interp;
+    struct stat interp_id;     /* its #! interpreter, for a script */
+    bool mismatch;             /* an exec ran something else than what was permitted */
     bool creds_valid;
     uid_t uid;
     gid_t gid;
     char *user, *group, *home;
+    struct status creds;
     char root_prefix[48];
 };
 
@@ -117,11 +133,6 @@ static void sweep(struct procs *p)
         }
 }
 
-struct status {
-    pid_t tgid, ppid;
-    uid_t euid;
-    gid_t egid;
-};
 
 static int read_status(pid_t tid, struct status *st)
 {
@@ -133,15 +144,30 @@ static int read_status(pid_t tid, struct status *st)
     _cleanup_free_ char *text = NULL;
     if (read_fd_all(fd, 1u << 16, &text, NULL) < 0)
         return -ESRCH;
-    *st = (struct status){0};
-    unsigned long real, eff;
+    *st = (struct status){.umask = 022};
+    unsigned long real, eff, saved, fs;
+    unsigned int mask;
     for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (sscanf(line, "Tgid: %d", &st->tgid) == 1 || sscanf(line, "PPid: %d", &st->ppid) == 1)
             continue;
-        if (sscanf(line, "Uid: %lu %lu", &real, &eff) == 2)
-            st->euid = (uid_t)eff;
-        else if (sscanf(line, "Gid: %lu %lu", &real, &eff) == 2)
-            st->egid = (gid_t)eff;
+        if (sscanf(line, "Umask: %o", &mask) == 1)
+            st->umask = (mode_t)mask;
+        else if (sscanf(line, "CapEff: %llx", &st->cap_effective) == 1)
+            continue;
+        else if (sscanf(line, "Uid: %lu %lu %lu %lu", &real, &eff, &saved, &fs) == 4)
+            st->ruid = (uid_t)real, st->euid = (uid_t)eff, st->fsuid = (uid_t)fs;
+        else if (sscanf(line, "Gid: %lu %lu %lu %lu", &real, &eff, &saved, &fs) == 4)
+            st->rgid = (gid_t)real, st->egid = (gid_t)eff, st->fsgid = (gid_t)fs;
+        else if (strncmp(line, "Groups:", 7) == 0) {
+            char *p = line + 7, *end;
+            for (;;) {
+                unsigned long g = strtoul(p, &end, 10);
+                if (end == p || st->n_groups == PROC_MAX_GROUPS)
+                    break;
+                st->groups[st->n_groups++] = (gid_t)g;
+                p = end;
+            }
+        }
     }
     return st->tgid > 0 ? 0 : -ESRCH;
 }
@@ -168,6 +194,7 @@ static void load_creds(struct proc *pr, const struct status *st)
     free(pr->home);
     pr->uid = st->euid;
     pr->gid = st->egid;
+    pr->creds = *st;
     struct passwd pw, *pres = NULL;
     struct group gr, *gres = NULL;
     char buf[4096];
@@ -232,13 +259,28 @@ static void clear_pending(struct proc *pr)
     pr->pending = pr->pending_raw = NULL;
 }
 
-/* Brings PR up to date with what TID runs now. */
+static bool same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Brings PR up to date with what TID runs now. An exec that replaced the program with anything
+ * but the file permitted (or its interpreter) is reported as a mismatch. */
 static void refresh(struct proc *pr, pid_t tid, const struct stat *exe)
 {
     bool changed = pr->dev != exe->st_dev || pr->ino != exe->st_ino;
     if (!changed && !pr->pending)
         return;
-    if (pr->pending && (changed || (pr->pending_script && runs_script(pr->tgid, pr->pending_raw)))) {
+    bool expected = pr->pending_known && (same_inode(exe, &pr->pending_id) ||
+                                          (pr->has_interp && same_inode(exe, &pr->interp_id)));
+    if (pr->pending && changed && !expected) {
+        pr->mismatch = true;
+        free(pr->binary);
+        pr->binary = exe_path(tid);
+        pr->launching = false;
+        pr->creds_valid = false;
+    } else if (pr->pending &&
+               (changed || (pr->pending_script && runs_script(pr->tgid, pr->pending_raw)))) {
         free(pr->binary);
         pr->binary = steal_pointer(&pr->pending);
         pr->launching = false;
@@ -299,7 +341,17 @@ int procs_get(struct procs *p, pid_t tid, struct proc_info *ret)
         .user = xstrdup(pr->user),
         .group = xstrdup(pr->group),
         .home = pr->home ? xstrdup(pr->home) : NULL,
+        .ruid = pr->creds.ruid,
+        .fsuid = pr->creds.fsuid,
+        .rgid = pr->creds.rgid,
+        .fsgid = pr->creds.fsgid,
+        .n_groups = pr->creds.n_groups,
+        .umask = pr->creds.umask,
+        .cap_effective = pr->creds.cap_effective,
     };
+    memcpy(ret->groups, pr->creds.groups, sizeof(ret->groups));
+    ret->exec_mismatch = pr->mismatch;
+    pr->mismatch = false;
     memcpy(ret->root_prefix, pr->root_prefix, sizeof(ret->root_prefix));
     pthread_mutex_unlock(&p->lock);
     return 0;
@@ -314,23 +366,49 @@ void proc_info_clear(struct proc_info *info)
     *info = (struct proc_info){0};
 }
 
-static bool is_script(const char *path)
+/* The interpreter a "#!" line names, or NULL when PATH is not a script. */
+static char *script_interpreter(const char *path)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    char magic[2];
-    return fd >= 0 && read(fd, magic, 2) == 2 && magic[0] == '#' && magic[1] == '!';
+    char line[256];
+    ssize_t n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+    if (n < 2 || line[0] != '#' || line[1] != '!')
+        return NULL;
+    line[n] = '\0';
+    char *s = line + 2;
+    s += strspn(s, " \t");
+    size_t len = strcspn(s, " \t\n");
+    return len ? xstrndup(s, len) : NULL;
 }
 
 void procs_exec_permitted(struct procs *p, pid_t tid, const char *path, const char *raw)
 {
-    bool script = is_script(path);
+    char prefix[48] = "";
     pthread_mutex_lock(&p->lock);
     struct thread *t = *slot(p, tid);
+    if (t)
+        memcpy(prefix, t->proc->root_prefix, sizeof(prefix));
+    pthread_mutex_unlock(&p->lock);
+    /* What the kernel must load: the file, or the interpreter its #! line names. */
+    _cleanup_free_ char *full = xasprintf("%s%s", prefix, path);
+    struct stat id, interp_id;
+    bool known = stat(full, &id) == 0;
+    _cleanup_free_ char *interp = script_interpreter(full);
+    _cleanup_free_ char *interp_full = interp ? xasprintf("%s%s", prefix, interp) : NULL;
+    bool has_interp = interp_full && stat(interp_full, &interp_id) == 0;
+    pthread_mutex_lock(&p->lock);
+    t = *slot(p, tid);
     if (t) {
-        clear_pending(t->proc);
-        t->proc->pending = xstrdup(path);
-        t->proc->pending_raw = xstrdup(raw);
-        t->proc->pending_script = script;
+        struct proc *pr = t->proc;
+        clear_pending(pr);
+        pr->pending = xstrdup(path);
+        pr->pending_raw = xstrdup(raw);
+        pr->pending_script = interp != NULL;
+        pr->pending_known = known;
+        pr->pending_id = id;
+        pr->has_interp = has_interp;
+        if (has_interp)
+            pr->interp_id = interp_id;
     }
     pthread_mutex_unlock(&p->lock);
 }

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "emulate.h"
 #include "errnames.h"
 #include "learn.h"
 #include "notify.h"
@@ -95,6 +96,7 @@ int sup_start(struct sup *s)
     sigemptyset(&sa.sa_mask);
     sigaction(WAKE_SIGNAL, &sa, NULL);
     notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
+    emu_init();
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int start = cpus > 1 ? (int)cpus : 2;
     pthread_mutex_lock(&s->lock);
@@ -184,6 +186,7 @@ struct verdict {
     const char *reason;
     const struct pol_rule *rule;
     char *rule_text;
+    bool read_memory; /* the decision depended on pointer memory (DESIGN.md 3.4) */
 };
 
 static void log_request(struct sup *s, const struct request *r, const struct verdict *v)
@@ -222,19 +225,6 @@ static void warn_once(struct sup *s, const char *message)
     s->warned[s->n_warned++] = xstrdup(message);
     pthread_mutex_unlock(&s->lock);
     log_event(s->cfg.log, "%s", message);
-}
-
-static const struct pol_rule *session_match(struct sup *s, const struct request *r,
-                                            bool *read_memory)
-{
-    const struct pol_rule *found = NULL;
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n_session && !found; i++)
-        if (streq(s->session[i].binary, r->governing) &&
-            pol_rule_matches(s->session[i].rule, &r->req, read_memory))
-            found = s->session[i].rule;
-    pthread_mutex_unlock(&s->lock);
-    return found;
 }
 
 static void session_add(struct sup *s, const char *binary, struct pol_rule *rule)
@@ -333,18 +323,37 @@ static void ask(struct sup *s, struct request *r, struct verdict *v)
     }
     if ((a.action == SUP_PERMIT || a.action == SUP_DENY) && a.scope != SUP_ONCE)
         remember(s, r, &a);
+    /* The person saw the call's arguments: a permit depends on them if they came from memory. */
     *v = (struct verdict){a.action, a.action == SUP_DENY ? (a.err ? a.err : EPERM) : 0, true,
-                          "answered", NULL, NULL};
+                          "answered", NULL, NULL, r->call.reads_memory};
     free(a.rule);
 }
 
 /* Decides R (DESIGN.md 3.4). */
+/* The first rule that decides REQ for R's program: session answers, then its policy. */
+static const struct pol_rule *match_rule(struct sup *s, const struct request *r,
+                                         const struct pol_request *req, bool *read_memory)
+{
+    const struct pol_rule *found = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->n_session && !found; i++)
+        if (streq(s->session[i].binary, r->governing) &&
+            pol_rule_matches(s->session[i].rule, req, read_memory))
+            found = s->session[i].rule;
+    pthread_mutex_unlock(&s->lock);
+    if (!found && r->policy.policy) {
+        bool more = false;
+        found = pol_evaluate(r->policy.policy, req, &more);
+        *read_memory |= more;
+    }
+    return found;
+}
+
 static void decide(struct sup *s, struct request *r, struct verdict *v)
 {
     bool read_memory = false;
-    const struct pol_rule *rule = session_match(s, r, &read_memory);
-    if (!rule && r->policy.policy)
-        rule = pol_evaluate(r->policy.policy, &r->req, &read_memory);
+    const struct pol_rule *rule = match_rule(s, r, &r->req, &read_memory);
+    v->read_memory = read_memory;
     if (rule) {
         v->rule = rule;
         v->log = rule->log;
@@ -400,7 +409,7 @@ static bool changes_credentials(int nr)
 {
     static const char *const calls[] = {"setuid", "setgid", "setreuid", "setregid", "setresuid",
                                         "setresgid", "setfsuid", "setfsgid", "setgroups",
-                                        "capset"};
+                                        "capset", "umask"};
     for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
         if (is_call(nr, calls[i]))
             return true;
@@ -415,9 +424,68 @@ static const char *value_of(const struct tr_call *c, const char *name)
     return NULL;
 }
 
-/* Carries out V. A permitted call runs in the kernel (CONTINUE).
- * UNSAFE(race-free issue): a permit that depended on pointer memory must be performed by the
- * supervisor instead (DESIGN.md 3.5); until emulation exists such permits CONTINUE too. */
+struct recheck_ctx {
+    struct sup *sup;
+    struct request *r;
+};
+
+/* The object an emulated call reached is not the one checked (a path changed in between):
+ * decide again on where it is now. Only a permit lets the call go on. */
+static int recheck(void *data, size_t path_index, const char *actual)
+{
+    struct recheck_ctx *c = data;
+    struct request *r = c->r;
+    struct pol_value values[TR_MAX_VALUES];
+    memcpy(values, r->call.values, r->call.n_values * sizeof(*values));
+    for (size_t i = 0, k = 0; i < r->call.n_values; i++)
+        if (streq(values[i].name, "filename") && k++ == path_index)
+            values[i].value = actual;
+    struct pol_request req = r->req;
+    req.args = values;
+    bool read_memory = false;
+    const struct pol_rule *rule = match_rule(c->sup, r, &req, &read_memory);
+    int err = !rule ? EPERM
+              : rule->action == POL_PERMIT && !rule->as_user && !rule->as_group ? 0
+              : rule->action == POL_DENY && rule->err > 0 ? rule->err
+                                                          : EPERM;
+    _cleanup_free_ char *q = pol_quote(actual);
+    log_event(c->sup->cfg.log, "pid=%d syscall=%s reached filename=%s instead of the path checked: %s",
+              r->n->pid, r->syscall, q, err ? "denied" : "permitted");
+    return err;
+}
+
+/* A permit whose decision read pointer memory: the supervisor performs the call on what it
+ * checked (DESIGN.md 3.5). Calls without an emulation CONTINUE with a logged "unsafe" mark. */
+static void permit_checked(struct sup *s, struct request *r, const struct verdict *v)
+{
+    const struct seccomp_notif *n = r->n;
+#ifndef SYSTRACE_UNSAFE_CONTINUE
+    enum emu_kind kind = emu_kind_of(n->data.nr, NULL);
+    if (kind == EMU_PERFORM && emu_can_perform(n->data.nr, &r->call)) {
+        struct recheck_ctx ctx = {s, r};
+        struct emu_ctx e = {s->cfg.listener, n, &r->proc, &r->call, recheck, &ctx};
+        emu_perform(&e);
+        return;
+    }
+    if (kind == EMU_NONE || kind == EMU_PERFORM) {
+        _cleanup_free_ char *msg =
+            v->rule && v->rule->line
+                ? xasprintf("unsafe: %s:%u permits %s on pointer arguments, which the supervisor "
+                            "cannot perform yet: the call is let run (CONTINUE) and can be raced",
+                            r->policy.path ? r->policy.path : "?", v->rule->line, r->syscall)
+                : xasprintf("unsafe: a permitted %s on pointer arguments is let run (CONTINUE) "
+                            "and can be raced",
+                            r->syscall);
+        warn_once(s, msg);
+    }
+#else
+    (void)v;
+#endif
+    notify_continue(s->cfg.listener, n->id);
+}
+
+/* Carries out V. A permit that did not depend on pointer memory runs in the kernel (CONTINUE);
+ * one that did is performed by the supervisor (permit_checked). */
 static void act(struct sup *s, struct request *r, const struct verdict *v, const char *raw_exec)
 {
     int listener = s->cfg.listener;
@@ -426,12 +494,18 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
     case SUP_PERMIT:
         if ((is_call(n->data.nr, "execve") || is_call(n->data.nr, "execveat")) && raw_exec) {
             const char *path = value_of(&r->call, "filename");
-            if (path && strncmp(path, SUGGEST_NONEXISTENT, strlen(SUGGEST_NONEXISTENT)) != 0)
+            size_t skip = strlen(SUGGEST_NONEXISTENT ": ");
+            if (path && strncmp(path, SUGGEST_NONEXISTENT, strlen(SUGGEST_NONEXISTENT)) == 0)
+                path = strlen(path) > skip ? path + skip : NULL;
+            if (path)
                 procs_exec_permitted(s->procs, n->pid, path, raw_exec);
         }
         if (changes_credentials(n->data.nr))
             procs_creds_changed(s->procs, n->pid);
-        notify_continue(listener, n->id);
+        if (v->read_memory && s->cfg.mode != SUP_LEARN)
+            permit_checked(s, r, v);
+        else
+            notify_continue(listener, n->id);
         return;
     case SUP_DENY:
         notify_return(listener, n->id, 0, v->err ? v->err : EPERM);
@@ -550,6 +624,16 @@ static void handle(struct sup *s, const struct seccomp_notif *n)
     struct request r = {.n = n};
     if (procs_get(s->procs, n->pid, &r.proc) < 0)
         return; /* gone: its call is over */
+    if (r.proc.exec_mismatch && s->cfg.mode != SUP_LEARN) {
+        /* It runs something else than the program its execve was permitted for. */
+        _cleanup_free_ char *bin = pol_quote(r.proc.binary);
+        log_event(s->cfg.log, "pid=%d exec verification failed: it runs %s, not the program "
+                              "permitted; killed", n->pid, bin);
+        kill(r.proc.tgid, SIGKILL);
+        notify_return(s->cfg.listener, n->id, 0, EPERM);
+        proc_info_clear(&r.proc);
+        return;
+    }
     pthread_mutex_lock(&s->lock);
     bool detached = s->detached;
     pthread_mutex_unlock(&s->lock);

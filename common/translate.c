@@ -133,6 +133,15 @@ static void rewrite_self(struct buf *res, const struct tr_target *t)
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
                     bool empty_ok, char **ret)
 {
+    return tr_resolve_path_full(t, dirfd, path, follow, empty_ok, ret, NULL);
+}
+
+int tr_resolve_path_full(const struct tr_target *t, int dirfd, const char *path, bool follow,
+                         bool empty_ok, char **ret, struct tr_path *ret_path)
+{
+    struct tr_path scratch;
+    struct tr_path *out = ret_path ? ret_path : &scratch;
+    *out = (struct tr_path){.follow = follow};
     struct buf res = {0};
     if (path[0] == '\0' && !empty_ok)
         return -ENOENT;
@@ -144,6 +153,12 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
         else
             snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", t->tid, dirfd);
         int r = dirfd < 0 && dirfd != AT_FDCWD ? -EBADF : read_link(proc, ret);
+        if (r == 0) {
+            out->resolved = xstrdup(*ret);
+            out->via = xstrdup(proc);
+        }
+        if (!ret_path)
+            tr_path_clear(&scratch);
         return r == -ENOENT ? -EBADF : r;
     }
     if (path[0] == '/') {
@@ -212,7 +227,10 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
         }
         if (target[0] != '/') {
             if (strstr(target, ":[") && last) {
-                /* A magic link to a pipe, socket or anonymous inode: that is the object. */
+                /* A magic link to a pipe, socket or anonymous inode: that is the object, which
+                 * only the link itself reaches. */
+                free(out->via);
+                out->via = xstrdup(full);
                 res.len = 0;
                 buf_puts(&res, target);
                 break;
@@ -233,10 +251,15 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
     buf_free(&todo);
     if (err) {
         buf_free(&res);
+        tr_path_clear(out);
         return -err;
     }
     if (!res.data)
         buf_puts(&res, "/");
+    out->missing = missing;
+    out->resolved = xstrdup(res.data);
+    if (!ret_path)
+        tr_path_clear(&scratch);
     if (missing) {
         char *s = xasprintf("%s: %s", SUGGEST_NONEXISTENT, res.data);
         buf_free(&res);
@@ -245,6 +268,13 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
     }
     *ret = buf_steal(&res);
     return 0;
+}
+
+void tr_path_clear(struct tr_path *p)
+{
+    free(p->resolved);
+    free(p->via);
+    *p = (struct tr_path){0};
 }
 
 static void add_value(struct tr_call *c, const char *name, char *value, bool from_memory)
@@ -283,6 +313,8 @@ static int read_sockaddr(struct tr_call *c, const struct tr_target *t, uint64_t 
     _cleanup_free_ char *cwd = NULL;
     base_dir(t, AT_FDCWD, &cwd);
     add_value(c, "sockaddr", format_sockaddr(&ss, (size_t)len, cwd), true);
+    c->addr = ss;
+    c->addr_len = (unsigned)len;
     return 0;
 }
 
@@ -345,15 +377,20 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
     if (r < 0)
         return fail(c, a->name, -r);
     if (a->kind == SYS_ARG_PATH_LITERAL) {
+        c->linkname = xstrdup(raw);
         add_value(c, a->name, steal_pointer(&raw), true);
         return 0;
     }
     int dirfd = a->aux >= 0 ? (int)(uint32_t)args[a->aux] : AT_FDCWD;
     bool empty_ok = a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH);
     char *resolved;
-    r = tr_resolve_path(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved);
+    struct tr_path *path = c->n_paths < 2 ? &c->paths[c->n_paths] : NULL;
+    r = tr_resolve_path_full(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved,
+                             path);
     if (r < 0)
         return fail(c, a->name, -r);
+    if (path)
+        c->n_paths++;
     add_value(c, a->name, resolved, true);
     return 0;
 }
@@ -380,6 +417,8 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
             if (tr_read_mem(t->tid, args[a->index], &how, sizeof(how)) < 0)
                 return fail(ret, a->name, EFAULT), 0;
             ret->oflags = how.flags;
+            ret->open_mode = how.mode;
+            ret->open_resolve = how.resolve;
         }
     }
     if (sys_name(n->data.nr) && streq(sys_name(n->data.nr), "creat"))
@@ -437,4 +476,9 @@ void tr_call_free(struct tr_call *c)
     for (size_t i = 0; i < c->n_values; i++)
         free(c->owned[i]);
     c->n_values = 0;
+    for (size_t i = 0; i < c->n_paths; i++)
+        tr_path_clear(&c->paths[i]);
+    c->n_paths = 0;
+    free(c->linkname);
+    c->linkname = NULL;
 }

@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -19,14 +20,31 @@ struct tr_target {
     const char *root_prefix; /* "" when its root is ours, else "/proc/TGID/root" */
 };
 
+/* A path argument as the supervisor performs it: the object it names, resolved once. */
+struct tr_path {
+    char *resolved; /* absolute in the caller's root, symlinks resolved; NULL if none */
+    char *via;      /* when the object is reached only through a magic link (a pipe behind
+                     * /dev/stdin, the object of an AT_EMPTY_PATH descriptor): that link */
+    bool missing;   /* the last component (or more) does not exist */
+    bool follow;    /* the call follows a final symlink */
+};
+
 struct tr_call {
     struct pol_value values[TR_MAX_VALUES];
     size_t n_values;
     char *owned[TR_MAX_VALUES];
     uint64_t oflags;   /* open flags (also from struct open_how), for the alias split */
+    uint64_t open_mode;    /* openat2's how.mode */
+    uint64_t open_resolve; /* openat2's how.resolve */
     bool reads_memory; /* some value came from the target's memory */
     int err;           /* > 0: the errno the kernel itself would give for these arguments */
     const char *err_arg; /* the argument that caused err */
+    /* Copies of what was read from memory, for performing the call on them (never re-read). */
+    struct tr_path paths[2];
+    size_t n_paths;
+    char *linkname;    /* symlink's target, as written */
+    struct sockaddr_storage addr; /* the address of connect, bind, sendto, sendmsg */
+    unsigned addr_len; /* 0 when the call has none */
 };
 
 /* Translates the arguments of N. On a malformed argument, ret->err is set (EFAULT, EINVAL,
@@ -34,6 +52,7 @@ struct tr_call {
  * itself could not be inspected (it died). */
 int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struct tr_call *ret);
 void tr_call_free(struct tr_call *c);
+void tr_path_clear(struct tr_path *p);
 
 /* Copies exactly LEN bytes at ADDR from TID's memory; -EFAULT if any byte is unreadable. */
 int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len);
@@ -44,3 +63,6 @@ int tr_read_string(pid_t tid, uint64_t addr, size_t max, char **ret);
  * a final symlink when FOLLOW. "<non-existent filename>: /a/b" when it does not exist. */
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
                     bool empty_ok, char **ret);
+/* The same, also filling RET_PATH (may be NULL) with what the supervisor needs to act on it. */
+int tr_resolve_path_full(const struct tr_target *t, int dirfd, const char *path, bool follow,
+                         bool empty_ok, char **ret, struct tr_path *ret_path);

@@ -1,0 +1,645 @@
+/* emulate.c: the supervisor performs permitted calls whose decision read pointer memory.
+ *
+ * Paths: translation resolved the path once, in the caller's view (its root, cwd, dirfd,
+ * /proc/self). Here the parent directory of that resolved path is opened with
+ * RESOLVE_NO_SYMLINKS, inside the caller's root, and read back: a component swapped for a
+ * symlink after the check fails with ELOOP, a directory moved in between is decided again on
+ * where it now is. The last component is then acted on through the parent's fd without
+ * following symlinks (the path was resolved already), or through an O_PATH fd of the object
+ * itself (/proc/self/fd/N) for calls that have no *at form without following. All of it with
+ * the caller's fsuid, fsgid and groups (per-thread, raw syscalls) and umask. */
+#include "emulate.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <linux/openat2.h>
+#include <linux/stat.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <utime.h>
+
+#include "notify.h"
+#include "syscalls.h"
+#include "util.h"
+
+#define MAX_SEND (16u << 20) /* the most a sendto is copied at once */
+#define CAP_NET_BIND_SERVICE_BIT 10
+
+static gid_t own_groups[256];
+static int n_own_groups;
+
+void emu_init(void)
+{
+    /* The target's umask is applied here; the supervisor's own must not add to it. */
+    umask(0);
+    n_own_groups = getgroups((int)ARRAY_SIZE(own_groups), own_groups);
+    if (n_own_groups < 0)
+        n_own_groups = 0;
+}
+
+/* ---- credentials ------------------------------------------------------------------------- */
+
+/* Takes the caller's file-system identity on this thread only (raw syscalls: glibc's wrappers
+ * would change every thread). REAL: its real ids, as access(2) checks. Unprivileged supervisors
+ * run as the target's own user already and change nothing. */
+static int become(const struct proc_info *p, bool real)
+{
+    if (geteuid() != 0)
+        return 0;
+    uid_t uid = real ? p->ruid : p->fsuid;
+    gid_t gid = real ? p->rgid : p->fsgid;
+    if (syscall(SYS_setgroups, (size_t)p->n_groups, p->groups) < 0)
+        return -errno;
+    syscall(SYS_setfsgid, gid);
+    syscall(SYS_setfsuid, uid);
+    if ((uid_t)syscall(SYS_setfsuid, -1) != uid || (gid_t)syscall(SYS_setfsgid, -1) != gid)
+        return -EPERM;
+    return 0;
+}
+
+static void unbecome(void)
+{
+    if (geteuid() != 0)
+        return;
+    syscall(SYS_setfsuid, 0);
+    syscall(SYS_setfsgid, 0);
+    syscall(SYS_setgroups, (size_t)n_own_groups, own_groups);
+}
+
+/* ---- paths ------------------------------------------------------------------------------- */
+
+/* The path of what FD refers to, in the caller's root. */
+static char *fd_path(int fd, const struct proc_info *p)
+{
+    char link[48], buf[PATH_MAX + 1];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, buf, PATH_MAX);
+    if (n < 0)
+        return xstrdup("");
+    buf[n] = '\0';
+    if (p->root_prefix[0]) {
+        char root[PATH_MAX + 1];
+        ssize_t rn = readlink(p->root_prefix, root, PATH_MAX);
+        if (rn > 1 && strncmp(buf, root, (size_t)rn) == 0)
+            return xstrdup(buf[rn] ? buf + rn : "/");
+    }
+    return xstrdup(buf);
+}
+
+static char *join(const char *dir, const char *last)
+{
+    return xasprintf("%s%s%s", dir, streq(dir, "/") ? "" : "/", last);
+}
+
+static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode,
+                      uint64_t resolve)
+{
+    struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+    long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* Opens the directory holding path I's last component, checked to be the one decided on. */
+static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
+{
+    const char *path = c->call->paths[i].resolved;
+    const char *slash = strrchr(path, '/');
+    if (!slash || path[0] != '/')
+        return -ENOENT;
+    _cleanup_free_ char *dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+    const char *last = slash[1] ? slash + 1 : ".";
+    _cleanup_close_ int rootfd =
+        open(c->proc->root_prefix[0] ? c->proc->root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return -errno;
+    int fd = openat2_fd(rootfd, streq(dir, "/") ? "." : dir + 1, O_PATH | O_DIRECTORY | O_CLOEXEC,
+                        0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    if (fd < 0)
+        return fd;
+    _cleanup_free_ char *actual = fd_path(fd, c->proc);
+    if (!streq(actual, dir)) {
+        /* Moved since it was checked: decide on where the object now is. */
+        _cleanup_free_ char *now = join(actual, last);
+        int err = c->recheck(c->data, i, now);
+        if (err) {
+            close(fd);
+            return -err;
+        }
+    }
+    *ret_last = xstrdup(last);
+    return fd;
+}
+
+/* An O_PATH fd of the object path I names, the final component not followed again. */
+static int open_object(const struct emu_ctx *c, size_t i)
+{
+    const struct tr_path *p = &c->call->paths[i];
+    if (p->via) {
+        int fd = open(p->via, O_PATH | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+    }
+    _cleanup_free_ char *last = NULL;
+    _cleanup_close_ int parent = open_parent(c, i, &last);
+    if (parent < 0)
+        return parent;
+    int fd = openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    /* A call that follows symlinks was resolved past them: one here now was swapped in. */
+    struct stat st;
+    if (p->follow && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+        close(fd);
+        return -ELOOP;
+    }
+    return fd;
+}
+
+/* ---- answers ----------------------------------------------------------------------------- */
+
+static int answer(const struct emu_ctx *c, long val)
+{
+    return val < 0 ? notify_return(c->listener, c->n->id, 0, (int)-val)
+                   : notify_return(c->listener, c->n->id, val, 0);
+}
+
+static int write_back(const struct emu_ctx *c, uint64_t addr, const void *buf, size_t n)
+{
+    struct iovec local = {(void *)buf, n};
+    struct iovec remote = {(void *)(uintptr_t)addr, n};
+    ssize_t w = process_vm_writev(c->n->pid, &local, 1, &remote, 1, 0);
+    return w == (ssize_t)n ? 0 : -EFAULT;
+}
+
+static uint64_t arg(const struct emu_ctx *c, int i)
+{
+    return c->n->data.args[i];
+}
+
+static bool is(const struct emu_ctx *c, const char *name)
+{
+    const char *n = sys_name(c->n->data.nr);
+    return n && streq(n, name);
+}
+
+/* ---- opens ------------------------------------------------------------------------------- */
+
+static int emu_open(const struct emu_ctx *c)
+{
+    uint64_t flags = c->call->oflags;
+    uint64_t mode = is(c, "open") ? arg(c, 2) : is(c, "openat") ? arg(c, 3)
+                    : is(c, "creat") ? arg(c, 1) : c->call->open_mode;
+    bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+    mode = creates ? (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
+    const struct tr_path *p = &c->call->paths[0];
+    int r = become(c->proc, false);
+    int fd;
+    if (r < 0) {
+        fd = r;
+    } else if (p->via) {
+        fd = openat2_fd(AT_FDCWD, p->via, flags | O_CLOEXEC | O_NOCTTY, mode, 0);
+    } else {
+        _cleanup_free_ char *last = NULL;
+        _cleanup_close_ int parent = open_parent(c, 0, &last);
+        /* O_TMPFILE names the directory itself, which may be reached by following. */
+        uint64_t nofollow = (flags & O_TMPFILE) == O_TMPFILE ? 0 : O_NOFOLLOW;
+        fd = parent < 0 ? parent
+                        : openat2_fd(parent, last, flags | nofollow | O_CLOEXEC | O_NOCTTY, mode,
+                                     c->call->open_resolve & ~(uint64_t)RESOLVE_IN_ROOT);
+    }
+    unbecome();
+    if (fd < 0)
+        return answer(c, fd);
+    if (!p->via) {
+        _cleanup_free_ char *actual = fd_path(fd, c->proc);
+        char *expected = p->resolved;
+        bool tmp = (flags & O_TMPFILE) == O_TMPFILE;
+        char *slash = tmp ? strrchr(actual, '/') : NULL;
+        if (slash)
+            *(slash == actual ? slash + 1 : slash) = '\0';
+        if (!streq(actual, expected)) {
+            int err = c->recheck(c->data, 0, actual);
+            if (err) {
+                close(fd);
+                return answer(c, -err);
+            }
+        }
+    }
+    r = notify_addfd_send(c->listener, c->n->id, fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
+    close(fd);
+    return r < 0 ? r : 0;
+}
+
+/* ---- queries ----------------------------------------------------------------------------- */
+
+/* stat, lstat, newfstatat and statx: the object's metadata, written into the caller's buffer. */
+static int emu_stat(const struct emu_ctx *c)
+{
+    bool x = is(c, "statx");
+    int buf_arg = is(c, "newfstatat") ? 2 : x ? 4 : 1;
+    int r = become(c->proc, false);
+    int fd = r < 0 ? r : open_object(c, 0);
+    struct stat st;
+    struct statx stx;
+    if (fd >= 0) {
+        if (x)
+            r = statx(fd, "", AT_EMPTY_PATH | ((int)arg(c, 2) & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)),
+                      (unsigned)arg(c, 3), &stx) < 0 ? -errno : 0;
+        else
+            r = fstatat(fd, "", &st, AT_EMPTY_PATH) < 0 ? -errno : 0;
+        close(fd);
+    } else {
+        r = fd;
+    }
+    unbecome();
+    if (r == 0)
+        r = x ? write_back(c, arg(c, buf_arg), &stx, sizeof(stx))
+              : write_back(c, arg(c, buf_arg), &st, sizeof(st));
+    return answer(c, r);
+}
+
+static int emu_access(const struct emu_ctx *c)
+{
+    bool plain = is(c, "access");
+    int mode = (int)arg(c, plain ? 1 : 2);
+    int flags = is(c, "faccessat2") ? (int)arg(c, 3) : 0;
+    if (mode & ~(R_OK | W_OK | X_OK))
+        return answer(c, -EINVAL);
+    int r = become(c->proc, !(flags & AT_EACCESS));
+    int fd = r < 0 ? r : open_object(c, 0);
+    if (fd >= 0) {
+        r = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
+        close(fd);
+    } else {
+        r = fd;
+    }
+    unbecome();
+    return answer(c, r);
+}
+
+static int emu_readlink(const struct emu_ctx *c)
+{
+    bool at = is(c, "readlinkat");
+    int size = (int)arg(c, at ? 3 : 2);
+    if (size <= 0)
+        return answer(c, -EINVAL);
+    size_t n = (size_t)size < PATH_MAX ? (size_t)size : PATH_MAX;
+    char buf[PATH_MAX];
+    int r = become(c->proc, false);
+    ssize_t len = r;
+    if (r == 0) {
+        const struct tr_path *p = &c->call->paths[0];
+        if (p->via) {
+            len = readlink(p->via, buf, n);
+            if (len < 0)
+                len = -errno;
+        } else {
+            _cleanup_free_ char *last = NULL;
+            _cleanup_close_ int parent = open_parent(c, 0, &last);
+            len = parent < 0 ? parent : readlinkat(parent, last, buf, n);
+            if (parent >= 0 && len < 0)
+                len = -errno;
+        }
+    }
+    unbecome();
+    if (len >= 0 && write_back(c, arg(c, at ? 2 : 1), buf, (size_t)len) < 0)
+        len = -EFAULT;
+    return answer(c, (long)len);
+}
+
+static int emu_statfs(const struct emu_ctx *c)
+{
+    int r = become(c->proc, false);
+    int fd = r < 0 ? r : open_object(c, 0);
+    struct statfs sf;
+    if (fd >= 0) {
+        r = fstatfs(fd, &sf) < 0 ? -errno : 0;
+        close(fd);
+    } else {
+        r = fd;
+    }
+    unbecome();
+    if (r == 0)
+        r = write_back(c, arg(c, 1), &sf, sizeof(sf));
+    return answer(c, r);
+}
+
+/* ---- changes ----------------------------------------------------------------------------- */
+
+/* Runs OP on the parent fd and last component of path 0 (and of path 1 for two-path calls). */
+struct change {
+    int parent[2];
+    char *last[2];
+};
+
+static int open_parents(const struct emu_ctx *c, size_t n, struct change *ch)
+{
+    *ch = (struct change){{-1, -1}, {NULL, NULL}};
+    for (size_t i = 0; i < n; i++) {
+        ch->parent[i] = open_parent(c, i, &ch->last[i]);
+        if (ch->parent[i] < 0)
+            return ch->parent[i];
+    }
+    return 0;
+}
+
+static void close_parents(struct change *ch)
+{
+    for (int i = 0; i < 2; i++) {
+        if (ch->parent[i] >= 0)
+            close(ch->parent[i]);
+        free(ch->last[i]);
+    }
+}
+
+static long do_change(const struct emu_ctx *c)
+{
+    struct change ch;
+    bool two = c->call->n_paths == 2 && !is(c, "symlink") && !is(c, "symlinkat");
+    long r = open_parents(c, two ? 2 : 1, &ch);
+    mode_t umask_ = c->proc->umask;
+    if (r == 0) {
+        if (is(c, "unlink") || is(c, "rmdir"))
+            r = unlinkat(ch.parent[0], ch.last[0], is(c, "rmdir") ? AT_REMOVEDIR : 0);
+        else if (is(c, "unlinkat"))
+            r = unlinkat(ch.parent[0], ch.last[0], (int)arg(c, 2) & AT_REMOVEDIR);
+        else if (is(c, "mkdir") || is(c, "mkdirat"))
+            r = mkdirat(ch.parent[0], ch.last[0],
+                        (mode_t)arg(c, is(c, "mkdir") ? 1 : 2) & 07777 & ~umask_);
+        else if (is(c, "mknod") || is(c, "mknodat")) {
+            int a = is(c, "mknod") ? 1 : 2;
+            mode_t mode = (mode_t)arg(c, a);
+            r = mknodat(ch.parent[0], ch.last[0], (mode & S_IFMT) | (mode & 07777 & ~umask_),
+                        (dev_t)arg(c, a + 1));
+        } else if (is(c, "rename") || is(c, "renameat") || is(c, "renameat2"))
+            r = renameat2(ch.parent[0], ch.last[0], ch.parent[1], ch.last[1],
+                          is(c, "renameat2") ? (unsigned)arg(c, 4) : 0);
+        else if (is(c, "link") || is(c, "linkat"))
+            r = linkat(ch.parent[0], ch.last[0], ch.parent[1], ch.last[1], 0);
+        else if (is(c, "symlink") || is(c, "symlinkat"))
+            r = symlinkat(c->call->linkname ? c->call->linkname : "", ch.parent[0], ch.last[0]);
+        else
+            r = -ENOSYS;
+        if (r < 0 && r != -ENOSYS)
+            r = -errno;
+    }
+    close_parents(&ch);
+    return r;
+}
+
+/* chmod, chown, truncate, utimes: on the object itself, through an O_PATH fd of it. */
+static int read_times(const struct emu_ctx *c, struct timespec ts[2], bool *ret_null)
+{
+    uint64_t addr = is(c, "utimensat") || is(c, "futimesat") ? arg(c, 2) : arg(c, 1);
+    *ret_null = addr == 0;
+    if (!addr)
+        return 0;
+    if (is(c, "utimensat"))
+        return tr_read_mem(c->n->pid, addr, ts, 2 * sizeof(*ts)) < 0 ? -EFAULT : 0;
+    if (is(c, "utime")) {
+        struct utimbuf u;
+        if (tr_read_mem(c->n->pid, addr, &u, sizeof(u)) < 0)
+            return -EFAULT;
+        ts[0] = (struct timespec){u.actime, 0};
+        ts[1] = (struct timespec){u.modtime, 0};
+        return 0;
+    }
+    struct timeval tv[2];
+    if (tr_read_mem(c->n->pid, addr, tv, sizeof(tv)) < 0)
+        return -EFAULT;
+    for (int i = 0; i < 2; i++) {
+        if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
+            return -EINVAL;
+        ts[i] = (struct timespec){tv[i].tv_sec, tv[i].tv_usec * 1000};
+    }
+    return 0;
+}
+
+static long do_on_object(const struct emu_ctx *c)
+{
+    struct timespec ts[2];
+    bool null_times = false;
+    bool times = is(c, "utime") || is(c, "utimes") || is(c, "utimensat") || is(c, "futimesat");
+    if (times) {
+        int r = read_times(c, ts, &null_times);
+        if (r < 0)
+            return r;
+    }
+    int fd = open_object(c, 0);
+    if (fd < 0)
+        return fd;
+    char self[48];
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+    long r;
+    if (is(c, "chmod") || is(c, "fchmodat"))
+        r = chmod(self, (mode_t)arg(c, is(c, "chmod") ? 1 : 2) & 07777);
+    else if (is(c, "chown") || is(c, "lchown"))
+        r = fchownat(fd, "", (uid_t)arg(c, 1), (gid_t)arg(c, 2), AT_EMPTY_PATH);
+    else if (is(c, "fchownat"))
+        r = fchownat(fd, "", (uid_t)arg(c, 2), (gid_t)arg(c, 3), AT_EMPTY_PATH);
+    else if (is(c, "truncate"))
+        r = truncate(self, (off_t)arg(c, 1));
+    else
+        r = utimensat(fd, "", null_times ? NULL : ts, AT_EMPTY_PATH);
+    if (r < 0)
+        r = -errno;
+    close(fd);
+    return r;
+}
+
+static int emu_change(const struct emu_ctx *c)
+{
+    int r = become(c->proc, false);
+    long res = r;
+    if (r == 0) {
+        bool object = is(c, "chmod") || is(c, "fchmodat") || is(c, "chown") || is(c, "lchown") ||
+                      is(c, "fchownat") || is(c, "truncate") || is(c, "utime") ||
+                      is(c, "utimes") || is(c, "utimensat") || is(c, "futimesat");
+        res = object ? do_on_object(c) : do_change(c);
+    }
+    unbecome();
+    return answer(c, res < 0 ? res : 0);
+}
+
+/* ---- sockets ----------------------------------------------------------------------------- */
+
+static bool may_bind_port(const struct emu_ctx *c, const struct sockaddr_storage *ss)
+{
+    unsigned port = 0;
+    if (ss->ss_family == AF_INET)
+        port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+    else if (ss->ss_family == AF_INET6)
+        port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    unsigned start = 1024;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+    if (f) {
+        if (fscanf(f, "%u", &start) != 1)
+            start = 1024;
+        fclose(f);
+    }
+    return port == 0 || port >= start || (c->proc->cap_effective >> CAP_NET_BIND_SERVICE_BIT) & 1;
+}
+
+/* connect, bind and sendto on a copy of the caller's socket (pidfd_getfd), with the address that
+ * was checked. The copy shares the open file description: O_NONBLOCK and the result are the
+ * caller's. */
+static int emu_socket(const struct emu_ctx *c)
+{
+    const struct tr_call *call = c->call;
+    long pidfd = syscall(SYS_pidfd_open, c->proc->tgid, 0);
+    if (pidfd < 0)
+        return -ESRCH;
+    if (!notify_id_valid(c->listener, c->n->id)) {
+        close((int)pidfd);
+        return -ESRCH;
+    }
+    long sock = syscall(SYS_pidfd_getfd, pidfd, (int)arg(c, 0), 0);
+    close((int)pidfd);
+    if (sock < 0)
+        return answer(c, -errno);
+    long r;
+    if (is(c, "connect")) {
+        r = connect((int)sock, (const struct sockaddr *)&call->addr, call->addr_len);
+    } else if (is(c, "bind")) {
+        r = may_bind_port(c, &call->addr)
+                ? bind((int)sock, (const struct sockaddr *)&call->addr, call->addr_len)
+                : (errno = EACCES, -1);
+    } else {
+        size_t len = arg(c, 2) < MAX_SEND ? (size_t)arg(c, 2) : MAX_SEND;
+        char *data = xmalloc(len);
+        if (tr_read_mem(c->n->pid, arg(c, 1), data, len) < 0) {
+            errno = EFAULT;
+            r = -1;
+        } else {
+            r = sendto((int)sock, data, len, (int)arg(c, 3), (const struct sockaddr *)&call->addr,
+                       call->addr_len);
+        }
+        free(data);
+    }
+    if (r < 0)
+        r = -errno;
+    close((int)sock);
+    return answer(c, r);
+}
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+typedef int (*emu_fn)(const struct emu_ctx *c);
+
+static const struct {
+    const char *syscall;
+    enum emu_kind kind;
+    emu_fn fn;
+    const char *reason; /* for EMU_CONTINUE and EMU_VERIFY */
+} table[] = {
+    {"open", EMU_PERFORM, emu_open, NULL},
+    {"openat", EMU_PERFORM, emu_open, NULL},
+    {"openat2", EMU_PERFORM, emu_open, NULL},
+    {"creat", EMU_PERFORM, emu_open, NULL},
+    {"stat", EMU_PERFORM, emu_stat, NULL},
+    {"lstat", EMU_PERFORM, emu_stat, NULL},
+    {"newfstatat", EMU_PERFORM, emu_stat, NULL},
+    {"statx", EMU_PERFORM, emu_stat, NULL},
+    {"access", EMU_PERFORM, emu_access, NULL},
+    {"faccessat", EMU_PERFORM, emu_access, NULL},
+    {"faccessat2", EMU_PERFORM, emu_access, NULL},
+    {"readlink", EMU_PERFORM, emu_readlink, NULL},
+    {"readlinkat", EMU_PERFORM, emu_readlink, NULL},
+    {"statfs", EMU_PERFORM, emu_statfs, NULL},
+    {"unlink", EMU_PERFORM, emu_change, NULL},
+    {"unlinkat", EMU_PERFORM, emu_change, NULL},
+    {"rmdir", EMU_PERFORM, emu_change, NULL},
+    {"mkdir", EMU_PERFORM, emu_change, NULL},
+    {"mkdirat", EMU_PERFORM, emu_change, NULL},
+    {"mknod", EMU_PERFORM, emu_change, NULL},
+    {"mknodat", EMU_PERFORM, emu_change, NULL},
+    {"rename", EMU_PERFORM, emu_change, NULL},
+    {"renameat", EMU_PERFORM, emu_change, NULL},
+    {"renameat2", EMU_PERFORM, emu_change, NULL},
+    {"link", EMU_PERFORM, emu_change, NULL},
+    {"linkat", EMU_PERFORM, emu_change, NULL},
+    {"symlink", EMU_PERFORM, emu_change, NULL},
+    {"symlinkat", EMU_PERFORM, emu_change, NULL},
+    {"chmod", EMU_PERFORM, emu_change, NULL},
+    {"fchmodat", EMU_PERFORM, emu_change, NULL},
+    {"chown", EMU_PERFORM, emu_change, NULL},
+    {"lchown", EMU_PERFORM, emu_change, NULL},
+    {"fchownat", EMU_PERFORM, emu_change, NULL},
+    {"truncate", EMU_PERFORM, emu_change, NULL},
+    {"utime", EMU_PERFORM, emu_change, NULL},
+    {"utimes", EMU_PERFORM, emu_change, NULL},
+    {"utimensat", EMU_PERFORM, emu_change, NULL},
+    {"futimesat", EMU_PERFORM, emu_change, NULL},
+    {"connect", EMU_PERFORM, emu_socket, NULL},
+    {"bind", EMU_PERFORM, emu_socket, NULL},
+    {"sendto", EMU_PERFORM, emu_socket, NULL},
+    {"chdir", EMU_CONTINUE, NULL,
+     "a working directory grants nothing: every later call is checked on the absolute path it "
+     "resolves to"},
+    {"execve", EMU_VERIFY, NULL,
+     "a new program cannot be started by another process: the exec runs, then the process's "
+     "executable (device and inode) is compared with the file permitted before it is served "
+     "again, and killed if they differ"},
+    {"execveat", EMU_VERIFY, NULL, "as execve"},
+};
+
+static int find(int nr)
+{
+    const char *name = sys_name(nr);
+    for (unsigned i = 0; name && i < ARRAY_SIZE(table); i++)
+        if (streq(table[i].syscall, name))
+            return (int)i;
+    return -1;
+}
+
+enum emu_kind emu_kind_of(int nr, const char **ret_reason)
+{
+    int i = find(nr);
+    if (ret_reason)
+        *ret_reason = i >= 0 ? table[i].reason : NULL;
+    return i >= 0 ? table[i].kind : EMU_NONE;
+}
+
+bool emu_can_perform(int nr, const struct tr_call *call)
+{
+    int i = find(nr);
+    if (i < 0 || table[i].kind != EMU_PERFORM)
+        return false;
+    if (table[i].fn == emu_socket)
+        return call->addr_len > 0 && (call->addr.ss_family == AF_INET ||
+                                      call->addr.ss_family == AF_INET6);
+    if (call->n_paths == 0 || !call->paths[0].resolved)
+        return false;
+    /* Two-path calls need both; a link through a magic link has no race-free form here. */
+    const char *name = sys_name(nr);
+    bool two = streq(name, "rename") || streq(name, "renameat") || streq(name, "renameat2") ||
+               streq(name, "link") || streq(name, "linkat");
+    if (two && (call->n_paths < 2 || call->paths[0].via || call->paths[1].via))
+        return false;
+    return true;
+}
+
+int emu_perform(const struct emu_ctx *c)
+{
+    int i = find(c->n->data.nr);
+    if (i < 0 || !table[i].fn)
+        return -ENOSYS;
+    return table[i].fn(c);
+}
+
+const struct emu_continue_row *emu_continue_table(unsigned *ret_n)
+{
+    static struct emu_continue_row rows[ARRAY_SIZE(table)];
+    unsigned n = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(table); i++)
+        if (table[i].kind == EMU_CONTINUE || table[i].kind == EMU_VERIFY)
+            rows[n++] = (struct emu_continue_row){table[i].syscall, table[i].kind,
+                                                  table[i].reason};
+    *ret_n = n;
+    return rows;
+}

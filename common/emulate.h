@@ -1,0 +1,51 @@
+/* emulate.h: performing a permitted call on the target's behalf (DESIGN.md 3.5), so that a
+ * decision that read pointer memory is never enforced by CONTINUE: the supervisor acts on the
+ * copy it checked, with the caller's credentials, root and umask, and returns the kernel's
+ * result (an injected fd, a written-back struct, an errno). */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stdbool.h>
+
+#include "procs.h"
+#include "translate.h"
+
+struct emu_ctx {
+    int listener;
+    const struct seccomp_notif *n;
+    const struct proc_info *proc;
+    const struct tr_call *call;
+    /* Decides again on the object actually reached when it is not the one checked (a path
+     * changed in between): 0 to go on, or the errno to fail the call with. */
+    int (*recheck)(void *data, size_t path_index, const char *actual);
+    void *data;
+};
+
+/* How a call with pointer arguments is enforced once permitted. */
+enum emu_kind {
+    EMU_NONE,     /* no emulation: CONTINUE only with an explicit "unsafe" mark */
+    EMU_PERFORM,  /* the supervisor performs it */
+    EMU_CONTINUE, /* CONTINUE is safe: the call grants nothing by itself (see the reason) */
+    EMU_VERIFY,   /* execve: CONTINUE, then the new program is verified before it goes on */
+};
+
+/* How call NR is enforced, and (for EMU_CONTINUE and EMU_VERIFY) why that is safe. */
+enum emu_kind emu_kind_of(int nr, const char **ret_reason);
+/* Whether call NR with these arguments can be performed (some variants cannot, e.g. a sendmsg
+ * with an address, or a unix socket address). */
+bool emu_can_perform(int nr, const struct tr_call *call);
+/* Performs the call and answers the notification. Returns 0, or -errno when nothing was
+ * answered because the target is gone. */
+int emu_perform(const struct emu_ctx *ctx);
+
+/* One row of the table of calls that may CONTINUE, for documentation and tests. */
+struct emu_continue_row {
+    const char *syscall;
+    enum emu_kind kind;
+    const char *reason;
+};
+const struct emu_continue_row *emu_continue_table(unsigned *ret_n);
+
+/* Called once by a host before emulating: the supervisor's own umask must not add to the
+ * target's. */
+void emu_init(void);
