@@ -40,6 +40,7 @@ struct proc {
     char *pending;     /* path of a permitted execve, until the next request */
     char *pending_raw;
     bool pending_script;
+    pid_t pending_tid;         /* the thread that called execve */
     bool pending_known;        /* the identity below was read when the exec was permitted */
     struct stat pending_id;    /* the file permitted */
     bool has_interp;
@@ -271,6 +272,10 @@ static void refresh(struct proc *pr, pid_t tid, const struct stat *exe)
     bool changed = pr->dev != exe->st_dev || pr->ino != exe->st_ino;
     if (!changed && !pr->pending)
         return;
+    /* Another thread's call while the exec is under way says nothing of the exec: only the
+     * calling thread's next call (the exec failed) or a new program (changed) settles it. */
+    if (!changed && tid != pr->pending_tid)
+        return;
     bool expected = pr->pending_known && (same_inode(exe, &pr->pending_id) ||
                                           (pr->has_interp && same_inode(exe, &pr->interp_id)));
     if (pr->pending && changed && !expected) {
@@ -404,6 +409,7 @@ void procs_exec_permitted(struct procs *p, pid_t tid, const char *path, const ch
         pr->pending = xstrdup(path);
         pr->pending_raw = xstrdup(raw);
         pr->pending_script = interp != NULL;
+        pr->pending_tid = tid;
         pr->pending_known = known;
         pr->pending_id = id;
         pr->has_interp = has_interp;

@@ -1,0 +1,325 @@
+/* attack: races the supervisor from inside a supervised program. Each mode makes many attempts
+ * and prints "attempts=N ok=K escapes=E": an escape is a forbidden object reached.
+ *
+ *   open-flip GOOD BAD N        one thread opens a path another keeps flipping GOOD <-> BAD
+ *   open-loop PATH N            opens PATH (whose directory another process swaps) N times
+ * A forbidden file starts with the letter 'X', and the attacker tells by reading what it opened
+ * (read needs no check; a stat of the forbidden file would be refused).
+ *   swap DIR OTHER              (unsupervised) exchanges DIR and OTHER forever
+ *   connect-flip GOOD BAD N     connects to 127.0.0.1 while the port flips GOOD <-> BAD
+ *   exec-flip GOOD BAD MARK N   children exec a path flipping GOOD <-> BAD
+ *   mark FILE                   (the forbidden program) appends to FILE
+ *   straddle N                  opens a path across a page that another thread unmaps
+ *   alarm-storm DIR N           exclusive creates under a 1 ms SIGALRM
+ *   kill-storm N                children killed in the middle of their calls */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static atomic_bool stop;
+
+static void report(long attempts, long ok, long escapes)
+{
+    printf("attempts=%ld ok=%ld escapes=%ld\n", attempts, ok, escapes);
+}
+
+struct flip {
+    char *buf;
+    const void *a, *b;
+    size_t len;
+};
+
+static void *flipper(void *arg)
+{
+    struct flip *f = arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        memcpy(f->buf, f->b, f->len);
+        memcpy(f->buf, f->a, f->len);
+    }
+    return NULL;
+}
+
+/* Whether FD is a forbidden file: its content starts with 'X'. */
+static bool forbidden(int fd)
+{
+    char c = 0;
+    return pread(fd, &c, 1, 0) == 1 && c == 'X';
+}
+
+static int open_flip(const char *good, const char *bad, long n)
+{
+    size_t len = strlen(good) + 1;
+    if (strlen(bad) + 1 != len) {
+        fprintf(stderr, "attack: GOOD and BAD must have the same length\n");
+        return 2;
+    }
+    char *buf = malloc(len);
+    memcpy(buf, good, len);
+    struct flip f = {buf, good, bad, len};
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, &f);
+    long ok = 0, escapes = 0;
+    for (long i = 0; i < n; i++) {
+        int fd = open(buf, O_RDONLY);
+        if (fd < 0)
+            continue;
+        if (forbidden(fd))
+            escapes++;
+        else
+            ok++;
+        close(fd);
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    report(n, ok, escapes);
+    return 0;
+}
+
+static int open_loop(const char *path, long n)
+{
+    long ok = 0, escapes = 0;
+    for (long i = 0; i < n; i++) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        if (forbidden(fd))
+            escapes++;
+        else
+            ok++;
+        close(fd);
+    }
+    report(n, ok, escapes);
+    return 0;
+}
+
+static _Noreturn void swap(const char *a, const char *b)
+{
+    for (;;)
+        syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */);
+}
+
+static int connect_flip(int good, int bad, long n)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)good)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    struct sockaddr_in b = a;
+    b.sin_port = htons((uint16_t)bad);
+    struct sockaddr_in *buf = malloc(sizeof(*buf));
+    *buf = a;
+    struct flip f = {(char *)buf, &a, &b, sizeof(a)};
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, &f);
+    long ok = 0, escapes = 0;
+    for (long i = 0; i < n; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (s < 0)
+            continue;
+        if (connect(s, (struct sockaddr *)buf, sizeof(*buf)) == 0) {
+            struct sockaddr_in peer;
+            socklen_t len = sizeof(peer);
+            if (getpeername(s, (struct sockaddr *)&peer, &len) == 0 &&
+                ntohs(peer.sin_port) == bad)
+                escapes++;
+            else
+                ok++;
+        }
+        close(s);
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    report(n, ok, escapes);
+    return 0;
+}
+
+static int exec_flip(const char *good, const char *bad, const char *mark, long n)
+{
+    size_t len = strlen(good) + 1;
+    if (strlen(bad) + 1 != len)
+        return 2;
+    long ok = 0;
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *buf = malloc(len);
+            memcpy(buf, good, len);
+            struct flip f = {buf, good, bad, len};
+            pthread_t t;
+            pthread_create(&t, NULL, flipper, &f);
+            char *argv[] = {buf, "mark", (char *)mark, NULL};
+            execv(buf, argv);
+            _exit(126);
+        }
+        int st;
+        if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            ok++;
+    }
+    struct stat st;
+    long escapes = stat(mark, &st) == 0 ? (long)st.st_size : 0;
+    report(n, ok, escapes);
+    return 0;
+}
+
+static int mark(const char *file)
+{
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%d\n", getpid());
+    if (fd >= 0 && write(fd, pid, strlen(pid)) > 0)
+        return 0;
+    return 1;
+}
+
+struct straddle {
+    char *page2;
+    long size;
+};
+
+static void *unmapper(void *arg)
+{
+    struct straddle *s = arg;
+    while (!atomic_load(&stop)) {
+        munmap(s->page2, (size_t)s->size);
+        void *p = mmap(s->page2, (size_t)s->size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == s->page2)
+            strcpy(s->page2, "hostname");
+    }
+    return NULL;
+}
+
+static int straddle(long n)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    char *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    char *start = p + page - 5;
+    memcpy(start, "/etc/", 5);
+    strcpy(p + page, "hostname");
+    struct straddle s = {p + page, page};
+    pthread_t t;
+    pthread_create(&t, NULL, unmapper, &s);
+    long ok = 0, fault = 0;
+    for (long i = 0; i < n; i++) {
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, start, O_RDONLY);
+        if (fd >= 0) {
+            ok++;
+            close(fd);
+        } else if (errno == EFAULT) {
+            fault++;
+        }
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    printf("faults=%ld ", fault);
+    report(n, ok, 0);
+    return 0;
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int alarm_storm(const char *dir, long n)
+{
+    int before = count_fds();
+    struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 1000}, {0, 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    long ok = 0, escapes = 0;
+    char name[4096];
+    for (long i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s/f%ld", dir, i);
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd >= 0) {
+            ok++;
+            close(fd);
+        } else if (errno == EEXIST) {
+            escapes++; /* the create ran twice: a duplicate side effect */
+        }
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    int leaked = count_fds() - before;
+    printf("alarms=%d leaked=%d ", (int)alarms, leaked);
+    report(n, ok, escapes + (leaked > 0 ? leaked : 0));
+    return 0;
+}
+
+static int kill_storm(long n)
+{
+    srand((unsigned)getpid());
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            for (;;) {
+                int fd = open("/etc/hostname", O_RDONLY);
+                if (fd >= 0)
+                    close(fd);
+            }
+        }
+        struct timespec ts = {0, (rand() % 2000) * 1000L};
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    int fd = open("/etc/hostname", O_RDONLY);
+    report(n, fd >= 0 ? 1 : 0, 0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 5 && !strcmp(argv[1], "open-flip"))
+        return open_flip(argv[2], argv[3], atol(argv[4]));
+    if (argc >= 4 && !strcmp(argv[1], "open-loop"))
+        return open_loop(argv[2], atol(argv[3]));
+    if (argc >= 4 && !strcmp(argv[1], "swap"))
+        swap(argv[2], argv[3]);
+    if (argc >= 5 && !strcmp(argv[1], "connect-flip"))
+        return connect_flip(atoi(argv[2]), atoi(argv[3]), atol(argv[4]));
+    if (argc >= 6 && !strcmp(argv[1], "exec-flip"))
+        return exec_flip(argv[2], argv[3], argv[4], atol(argv[5]));
+    if (argc >= 3 && !strcmp(argv[1], "mark"))
+        return mark(argv[2]);
+    if (argc >= 3 && !strcmp(argv[1], "straddle"))
+        return straddle(atol(argv[2]));
+    if (argc >= 4 && !strcmp(argv[1], "alarm-storm"))
+        return alarm_storm(argv[2], atol(argv[3]));
+    if (argc >= 3 && !strcmp(argv[1], "kill-storm"))
+        return kill_storm(atol(argv[2]));
+    fprintf(stderr, "attack: bad arguments\n");
+    return 2;
+}
