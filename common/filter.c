@@ -16,11 +16,13 @@
  * back to ordinary calls. */
 static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
 
-/* The supervisor must see these whatever the policy says: it tracks what each process runs, and
- * the credentials and umask it performs calls with. */
+/* The supervisor must see these whatever the policy says: it tracks what each process runs and
+ * the credentials and umask it performs calls with, and it refuses calls aimed at itself. */
 static const char *const always_notified[] = {
     "execve", "execveat", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-    "setfsuid", "setfsgid", "setgroups", "capset", "umask",
+    "setfsuid", "setfsgid", "setgroups", "capset", "umask", "ptrace", "process_vm_readv",
+    "process_vm_writev", "kcmp", "pidfd_open", "kill", "tkill", "tgkill", "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo", "prlimit64", "get_robust_list",
 };
 
 /* Calls that touch nothing outside the process's own memory, descriptors it already holds, or its

@@ -576,6 +576,60 @@ static void check_compiled(struct sup *s, const struct request *r)
     }
 }
 
+/* Whether PID is the supervisor or one of its threads. */
+static bool is_supervisor(long pid)
+{
+    if (pid <= 0)
+        return false;
+    if (pid == getpid())
+        return true;
+    char task[48];
+    snprintf(task, sizeof(task), "/proc/self/task/%ld", pid);
+    return access(task, F_OK) == 0;
+}
+
+/* Calls that would reach the supervisor itself, refused whatever the policy says (DESIGN.md 3.5:
+ * the target cannot reach its supervisor). Returns the errno, or 0. */
+static int protect_supervisor(const struct request *r)
+{
+    static const struct {
+        const char *syscall;
+        int pid_args[2]; /* arguments holding a pid, -1 for none */
+    } by_pid[] = {
+        {"ptrace", {1, -1}},           {"process_vm_readv", {0, -1}},
+        {"process_vm_writev", {0, -1}}, {"kcmp", {0, 1}},
+        {"pidfd_open", {0, -1}},       {"kill", {0, -1}},
+        {"tkill", {0, -1}},            {"tgkill", {0, 1}},
+        {"rt_sigqueueinfo", {0, -1}},  {"rt_tgsigqueueinfo", {0, 1}},
+        {"prlimit64", {0, -1}},        {"get_robust_list", {0, -1}},
+    };
+    const uint64_t *args = (const uint64_t *)r->n->data.args;
+    for (size_t i = 0; i < ARRAY_SIZE(by_pid); i++) {
+        if (!streq(r->syscall, by_pid[i].syscall))
+            continue;
+        for (int k = 0; k < 2; k++)
+            if (by_pid[i].pid_args[k] >= 0 && is_supervisor((int)(uint32_t)args[by_pid[i].pid_args[k]]))
+                return EPERM;
+        /* The whole process group holds the launcher: no SIGKILL or SIGSTOP for it. */
+        int sig = (int)(uint32_t)args[1];
+        int pid = (int)(uint32_t)args[0];
+        if (streq(r->syscall, "kill") && (sig == SIGKILL || sig == SIGSTOP) &&
+            (pid == 0 || pid == -getpgrp() || pid == -1))
+            return EPERM;
+    }
+    /* Nothing under /proc/SUPERVISOR: its memory, its descriptors, its root. */
+    for (size_t i = 0; i < r->call.n_values; i++) {
+        const char *v = r->call.values[i].value;
+        if (!streq(r->call.values[i].name, "filename") || !v || strncmp(v, "/proc/", 6) != 0)
+            continue;
+        char *end;
+        long pid = strtol(v + 6, &end, 10);
+        if (end != v + 6 && (*end == '/' || *end == '\0') && is_supervisor(pid))
+            return EACCES;
+    }
+    return 0;
+}
+
 /* Decides and answers a request whose arguments are translated. */
 static void serve(struct sup *s, struct request *r)
 {
@@ -610,6 +664,13 @@ static void serve(struct sup *s, struct request *r)
         v = (struct verdict){SUP_DENY, r->call.err, true, "malformed-argument", NULL, NULL};
         log_request(s, r, &v);
         notify_return(s->cfg.listener, n->id, 0, r->call.err);
+        return;
+    }
+    int guard = protect_supervisor(r);
+    if (guard) {
+        v = (struct verdict){SUP_DENY, guard, true, "protects-the-supervisor", NULL, NULL, false};
+        log_request(s, r, &v);
+        notify_return(s->cfg.listener, n->id, 0, guard);
         return;
     }
     decide(s, r, &v);

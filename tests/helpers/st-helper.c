@@ -10,7 +10,9 @@
  *   open-null | open-unmapped | open-protnone | open-unterminated | open-long N
  *   socket-highbits | x32 | int80 | io_uring
  *   ids (print uid and gid) | pause (read a line from standard input)
- *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH */
+ *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH
+ *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
+ *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -246,6 +251,30 @@ int main(int argc, char **argv)
             snprintf(both, sizeof(both), "%s %s", a, argv[i + 1]);
             result(cmd, both, symlink(a, argv[i + 1]));
             i += 2;
+        } else if (!strcmp(cmd, "poke-parent")) {
+            pid_t pp = getppid();
+            char buf[16];
+            struct iovec local = {buf, sizeof(buf)}, remote = {buf, sizeof(buf)};
+            char path[64];
+            result("ptrace-attach", "", syscall(SYS_ptrace, 16 /* PTRACE_ATTACH */, pp, 0, 0));
+            result("vm-readv", "", syscall(SYS_process_vm_readv, pp, &local, 1, &remote, 1, 0));
+            result("vm-writev", "", syscall(SYS_process_vm_writev, pp, &local, 1, &remote, 1, 0));
+            result("kcmp", "", syscall(SYS_kcmp, getpid(), pp, 0 /* KCMP_FILE */, 0, 0));
+            result("pidfd-open", "", syscall(SYS_pidfd_open, pp, 0));
+            snprintf(path, sizeof(path), "/proc/%d/mem", (int)pp);
+            result("open-mem", "", open(path, O_RDONLY));
+            snprintf(path, sizeof(path), "/proc/%d/status", (int)pp);
+            result("open-status", "", open(path, O_RDONLY));
+            result("kill-0", "", kill(pp, 0));
+            result("prlimit", "", syscall(SYS_prlimit64, pp, RLIMIT_NOFILE, NULL, NULL));
+        } else if (!strcmp(cmd, "alarm-ms")) {
+            struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+            sigaction(SIGALRM, &sa, NULL);
+            long us = atol(a) * 1000;
+            struct itimerval it = {{us / 1000000, us % 1000000}, {us / 1000000, us % 1000000}};
+            setitimer(ITIMER_REAL, &it, NULL);
+            printf("alarm-ms %s: ok\n", a);
+            i++;
         } else if (!strcmp(cmd, "ids")) {
             printf("ids: uid=%d gid=%d\n", (int)getuid(), (int)getgid());
         } else if (!strcmp(cmd, "pause")) {

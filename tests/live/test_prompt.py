@@ -170,5 +170,20 @@ def other_processes_go_on_while_a_question_waits(sb):
     eq(t.wait(), 0, "exit")
 
 
+@with_sandbox
+def a_signal_storm_asks_once(sb):
+    # With a SIGALRM every millisecond, the waiting call is not restarted as a new question.
+    learn_startup(sb, [HELPER, "alarm-ms", "1", "sleep", "50", "getpid"])
+    t = asking(sb, [HELPER, "alarm-ms", "1", "getppid", "getpid"])
+    q = t.read_until("Answer: ")
+    contains(q, "getppid")
+    time.sleep(1.0)
+    t.answer("permit-now")
+    eq(t.wait(), 0, "exit")
+    out = t.out.decode()
+    assert "Answer:" not in out, f"asked again:\n{out}"
+    contains(out, "getppid : ok")
+
+
 if __name__ == "__main__":
     main()

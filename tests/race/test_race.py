@@ -192,5 +192,15 @@ def sigkill_between_receive_and_reply(sb):
     eq(p.returncode, 0, "exit")
 
 
+@with_sandbox
+def the_target_cannot_reach_its_supervisor(sb):
+    # Learning permits everything else: these are refused whatever the policy says.
+    p = sb.learn([HELPER, "poke-parent"])
+    eq(p.stdout, "ptrace-attach : EPERM\nvm-readv : EPERM\nvm-writev : EPERM\nkcmp : EPERM\n"
+                 "pidfd-open : EPERM\nopen-mem : EACCES\nopen-status : EACCES\nkill-0 : EPERM\n"
+                 "prlimit : EPERM\n", "every attempt refused")
+    contains(p.stderr, "policy written")
+
+
 if __name__ == "__main__":
     main()
