@@ -189,6 +189,19 @@ static bool is(const struct emu_ctx *c, const char *name)
 
 /* ---- opens ------------------------------------------------------------------------------- */
 
+/* The open itself, with the semantics of the call the target made: openat2 is strict about
+ * flags and honours RESOLVE_*, the older calls ignore unknown flags. Never a controlling terminal
+ * for the supervisor, never an fd that survives an exec of ours. */
+static int open_as(const struct emu_ctx *c, int dirfd, const char *path, uint64_t flags,
+                   uint64_t mode)
+{
+    if (is(c, "openat2"))
+        return openat2_fd(dirfd, path, flags | O_CLOEXEC, mode,
+                          c->call->open_resolve & ~(uint64_t)RESOLVE_IN_ROOT);
+    int fd = openat(dirfd, path, (int)flags | O_CLOEXEC | O_NOCTTY, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
 static int emu_open(const struct emu_ctx *c)
 {
     uint64_t flags = c->call->oflags;
@@ -202,15 +215,13 @@ static int emu_open(const struct emu_ctx *c)
     if (r < 0) {
         fd = r;
     } else if (p->via) {
-        fd = openat2_fd(AT_FDCWD, p->via, flags | O_CLOEXEC | O_NOCTTY, mode, 0);
+        fd = open_as(c, AT_FDCWD, p->via, flags, mode);
     } else {
         _cleanup_free_ char *last = NULL;
         _cleanup_close_ int parent = open_parent(c, 0, &last);
         /* O_TMPFILE names the directory itself, which may be reached by following. */
         uint64_t nofollow = (flags & O_TMPFILE) == O_TMPFILE ? 0 : O_NOFOLLOW;
-        fd = parent < 0 ? parent
-                        : openat2_fd(parent, last, flags | nofollow | O_CLOEXEC | O_NOCTTY, mode,
-                                     c->call->open_resolve & ~(uint64_t)RESOLVE_IN_ROOT);
+        fd = parent < 0 ? parent : open_as(c, parent, last, flags | nofollow, mode);
     }
     unbecome();
     if (fd < 0)
@@ -232,7 +243,10 @@ static int emu_open(const struct emu_ctx *c)
     }
     r = notify_addfd_send(c->listener, c->n->id, fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
     close(fd);
-    return r < 0 ? r : 0;
+    if (r == -ENOENT)
+        return r; /* the target is gone */
+    /* Never leave the call unanswered: if the fd could not be installed (EMFILE…), say so. */
+    return r < 0 ? answer(c, r) : 0;
 }
 
 /* ---- queries ----------------------------------------------------------------------------- */
@@ -527,6 +541,14 @@ static int emu_socket(const struct emu_ctx *c)
     return answer(c, r);
 }
 
+/* An O_PATH descriptor cannot be injected (ADDFD refuses it), and it reads and writes nothing:
+ * every use that reaches an object through it (openat relative to it, a reopen through
+ * /proc/self/fd, execveat) is checked on that object's resolved path. */
+static const char o_path_reason[] =
+    "an O_PATH open grants no access to the object's contents; every later use of the "
+    "descriptor that reaches an object is checked on that object's resolved path (it can "
+    "reveal the object's metadata through fstat)";
+
 /* ---- the table --------------------------------------------------------------------------- */
 
 typedef int (*emu_fn)(const struct emu_ctx *c);
@@ -578,6 +600,7 @@ static const struct {
     {"connect", EMU_PERFORM, emu_socket, NULL},
     {"bind", EMU_PERFORM, emu_socket, NULL},
     {"sendto", EMU_PERFORM, emu_socket, NULL},
+    {"open(O_PATH), openat(O_PATH), openat2(O_PATH)", EMU_CONTINUE, NULL, o_path_reason},
     {"chdir", EMU_CONTINUE, NULL,
      "a working directory grants nothing: every later call is checked on the absolute path it "
      "resolves to"},
@@ -605,10 +628,18 @@ enum emu_kind emu_kind_of(int nr, const char **ret_reason)
     return i >= 0 ? table[i].kind : EMU_NONE;
 }
 
+const char *emu_continue_reason(int nr, const struct tr_call *call)
+{
+    int i = find(nr);
+    if (i >= 0 && table[i].fn == emu_open && (call->oflags & O_PATH))
+        return o_path_reason;
+    return NULL;
+}
+
 bool emu_can_perform(int nr, const struct tr_call *call)
 {
     int i = find(nr);
-    if (i < 0 || table[i].kind != EMU_PERFORM)
+    if (i < 0 || table[i].kind != EMU_PERFORM || emu_continue_reason(nr, call))
         return false;
     if (table[i].fn == emu_socket)
         return call->addr_len > 0 && (call->addr.ss_family == AF_INET ||

@@ -34,6 +34,9 @@ enum emu_kind emu_kind_of(int nr, const char **ret_reason);
 /* Whether call NR with these arguments can be performed (some variants cannot, e.g. a sendmsg
  * with an address, or a unix socket address). */
 bool emu_can_perform(int nr, const struct tr_call *call);
+/* Why call NR with these arguments may CONTINUE although it has an emulation (an O_PATH open),
+ * or NULL. */
+const char *emu_continue_reason(int nr, const struct tr_call *call);
 /* Performs the call and answers the notification. Returns 0, or -errno when nothing was
  * answered because the target is gone. */
 int emu_perform(const struct emu_ctx *ctx);

@@ -467,7 +467,7 @@ static void permit_checked(struct sup *s, struct request *r, const struct verdic
         emu_perform(&e);
         return;
     }
-    if (kind == EMU_NONE || kind == EMU_PERFORM) {
+    if ((kind == EMU_NONE || kind == EMU_PERFORM) && !emu_continue_reason(n->data.nr, &r->call)) {
         _cleanup_free_ char *msg =
             v->rule && v->rule->line
                 ? xasprintf("unsafe: %s:%u permits %s on pointer arguments, which the supervisor "

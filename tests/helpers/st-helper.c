@@ -12,7 +12,11 @@
  *   ids (print uid and gid) | pause (read a line from standard input)
  *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH
  *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
- *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART) */
+ *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
+ *   openf PATH FLAGS MODE (flags: r w R(dwr) c x t d n p T e a, e.g. "wc"; the fd stays open and
+ *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
+ *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
+ *   | rmdir PATH | statfs PATH | statx PATH | umask OCTAL */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +31,7 @@
 #include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -274,6 +279,87 @@ int main(int argc, char **argv)
             struct itimerval it = {{us / 1000000, us % 1000000}, {us / 1000000, us % 1000000}};
             setitimer(ITIMER_REAL, &it, NULL);
             printf("alarm-ms %s: ok\n", a);
+            i++;
+        } else if (!strcmp(cmd, "openf")) {
+            static const struct {
+                char c;
+                int flag;
+            } letters[] = {{'w', O_WRONLY}, {'R', O_RDWR}, {'c', O_CREAT}, {'x', O_EXCL},
+                           {'t', O_TRUNC}, {'d', O_DIRECTORY}, {'n', O_NOFOLLOW},
+                           {'p', O_PATH}, {'T', O_TMPFILE}, {'e', O_CLOEXEC}, {'a', O_APPEND}};
+            int flags = 0;
+            for (const char *f = argv[i + 1]; *f; f++)
+                for (size_t k = 0; k < sizeof(letters) / sizeof(letters[0]); k++)
+                    if (letters[k].c == *f)
+                        flags |= letters[k].flag;
+            int fd = open(a, flags, (mode_t)strtol(argv[i + 2], NULL, 8));
+            if (fd < 0)
+                result(cmd, a, fd);
+            else
+                printf("openf %s %s: fd=%d cloexec=%d\n", a, argv[i + 1], fd,
+                       (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+            i += 3;
+        } else if (!strcmp(cmd, "lstat") || !strcmp(cmd, "statx")) {
+            struct stat st;
+            struct statx stx;
+            int r = !strcmp(cmd, "lstat") ? lstat(a, &st)
+                                          : statx(AT_FDCWD, a, 0, STATX_BASIC_STATS, &stx);
+            if (r == 0 && !strcmp(cmd, "statx")) {
+                st.st_mode = stx.stx_mode;
+                st.st_size = (off_t)stx.stx_size;
+                st.st_mtime = stx.stx_mtime.tv_sec;
+                st.st_uid = stx.stx_uid;
+            }
+            if (r < 0)
+                result(cmd, a, r);
+            else
+                printf("%s %s: type=%s mode=%04o size=%ld uid=%d mtime=%s\n", cmd, a,
+                       S_ISREG(st.st_mode) ? "reg" : S_ISDIR(st.st_mode) ? "dir"
+                                           : S_ISLNK(st.st_mode) ? "lnk" : "other",
+                       st.st_mode & 07777, S_ISDIR(st.st_mode) ? 0L : (long)st.st_size,
+                       (int)st.st_uid, st.st_mtime == 1000000000 ? "set" : "other");
+            i++;
+        } else if (!strcmp(cmd, "readlink")) {
+            char buf[4096];
+            ssize_t n = readlink(a, buf, sizeof(buf) - 1);
+            if (n < 0)
+                result(cmd, a, n);
+            else
+                printf("readlink %s: %.*s\n", a, (int)n, buf);
+            i++;
+        } else if (!strcmp(cmd, "access")) {
+            int mode = argv[i + 1][0] == 'r' ? R_OK : argv[i + 1][0] == 'w' ? W_OK
+                       : argv[i + 1][0] == 'x' ? X_OK : F_OK;
+            result(cmd, a, access(a, mode));
+            i += 2;
+        } else if (!strcmp(cmd, "rename") || !strcmp(cmd, "link")) {
+            char both[512];
+            snprintf(both, sizeof(both), "%s %s", a, argv[i + 1]);
+            result(cmd, both, !strcmp(cmd, "rename") ? rename(a, argv[i + 1]) : link(a, argv[i + 1]));
+            i += 2;
+        } else if (!strcmp(cmd, "chmod")) {
+            result(cmd, a, chmod(a, (mode_t)strtol(argv[i + 1], NULL, 8)));
+            i += 2;
+        } else if (!strcmp(cmd, "chown")) {
+            result(cmd, a, chown(a, (uid_t)atoi(argv[i + 1]), (gid_t)atoi(argv[i + 2])));
+            i += 3;
+        } else if (!strcmp(cmd, "truncate")) {
+            result(cmd, a, truncate(a, atol(argv[i + 1])));
+            i += 2;
+        } else if (!strcmp(cmd, "utimes")) {
+            struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+            result(cmd, a, utimes(a, tv));
+            i++;
+        } else if (!strcmp(cmd, "rmdir")) {
+            result(cmd, a, rmdir(a));
+            i++;
+        } else if (!strcmp(cmd, "statfs")) {
+            struct statfs sf;
+            result(cmd, a, statfs(a, &sf));
+            i++;
+        } else if (!strcmp(cmd, "umask")) {
+            umask((mode_t)strtol(a, NULL, 8));
+            printf("umask %s: ok\n", a);
             i++;
         } else if (!strcmp(cmd, "ids")) {
             printf("ids: uid=%d gid=%d\n", (int)getuid(), (int)getgid());

@@ -1,0 +1,141 @@
+"""test_emulate.py: calls the supervisor performs on a target's behalf behave exactly like the
+kernel's own: same outputs, errnos and fd numbers, with the target's credentials and umask."""
+import os
+import pwd
+import shutil
+import subprocess
+
+from lib import HELPER, SYSTRACE, Sandbox, eq, main, need_root, test
+
+HELPER_PATH = os.path.realpath(HELPER)
+
+
+def script(d):
+    """Every emulated call, with flags and failures, in scratch directory D."""
+    j = lambda *p: os.path.join(d, *p)
+    return [
+        "umask", "027",
+        "openf", j("a"), "wc", "0666",
+        "openf", j("a"), "wcx", "0600",
+        "openf", j("a"), "wt", "0",
+        "openf", j("a"), "e", "0",
+        "openf", j(), "d", "0",
+        "openf", j("a"), "d", "0",
+        "openf", j("missing", "x"), "wc", "0644",
+        "symlink", "a", j("l"),
+        "openf", j("l"), "n", "0",
+        "openf", j("l"), "pn", "0",
+        "openf", j("l"), "", "0",
+        "openf", j(), "wT", "0600",
+        "openf", j("a"), "Ra", "0",
+        "lstat", j("l"),
+        "lstat", j("a"),
+        "statx", j("l"),
+        "readlink", j("l"),
+        "readlink", j("a"),
+        "readlink", "/proc/self/exe",
+        "access", j("a"), "r",
+        "access", j("a"), "x",
+        "access", j("nope"), "f",
+        "chmod", j("a"), "604",
+        "lstat", j("a"),
+        "truncate", j("a"), "10",
+        "utimes", j("a"),
+        "statx", j("a"),
+        "link", j("a"), j("b"),
+        "link", j("a"), j("b"),
+        "rename", j("b"), j("c"),
+        "unlink", j("c"),
+        "unlink", j("c"),
+        "mkdir", j("e"),
+        "mkdir", j("e"),
+        "lstat", j("e"),
+        "rmdir", j("e"),
+        "rmdir", j("nope"),
+        "statfs", j(),
+        "statfs", j("nope"),
+        "open", "/proc/self/status",
+        "stat", "/dev/stdin",
+        "open", "/dev/stdin",
+    ]
+
+
+def fresh(d):
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    os.chmod(d, 0o777)
+
+
+def compare(sb, prefix_native, flags=(), owner=None):
+    d = sb.path("scratch")
+    cmd = [HELPER, *script(d)]
+
+    def run(argv):
+        fresh(d)
+        if owner:
+            os.chown(d, owner, -1)
+        p = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                           env=sb.env, timeout=60)
+        listing = sorted((f, oct(os.lstat(os.path.join(d, f)).st_mode)) for f in os.listdir(d))
+        return p.stdout, listing
+
+    native = run([*prefix_native, *cmd])
+    run([SYSTRACE, "-A", "-d", sb.policies, *flags, *cmd])
+    enforced = run([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *flags, *cmd])
+    eq(enforced[0], native[0], "output under -a")
+    eq(enforced[1], native[1], "files left behind")
+    eq(sb.log_lines(), [], "nothing denied")
+    return native[0]
+
+
+@test
+def emulated_calls_match_the_kernel():
+    sb = Sandbox()
+    try:
+        out = compare(sb, [])
+        # The run covers what it should: created, refused, injected fd numbers.
+        for part in ("openf", "fd=3", "EEXIST", "ENOTDIR", "ELOOP", "cloexec=1", "mode=0640",
+                     "mode=0604 size=10", "mtime=set", "readlink /proc/self/exe: " + HELPER_PATH):
+            assert part in out, f"{part!r} missing from:\n{out}"
+    finally:
+        sb.close()
+
+
+@test
+def emulated_calls_use_the_targets_credentials():
+    need_root()
+    nobody = pwd.getpwnam("nobody")
+    sb = Sandbox()
+    try:
+        secret = sb.path("secret")
+        with open(secret, "w") as f:
+            f.write("root only")
+        os.chmod(secret, 0o600)
+        os.chmod(sb.dir, 0o755)
+        extra = ["openf", secret, "", "0", "access", secret, "r", "chmod", secret, "644",
+                 "ids"]
+        d = sb.path("scratch")
+        cmd = [HELPER, *script(d), *extra]
+
+        def run(argv):
+            fresh(d)
+            os.chown(d, nobody.pw_uid, nobody.pw_gid)
+            return subprocess.run(argv, capture_output=True, text=True, env=sb.env,
+                                  stdin=subprocess.DEVNULL, timeout=60).stdout
+
+        native = run(["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}",
+                      "--clear-groups", *cmd])
+        flags = ["-c", "nobody:nogroup"]
+        run([SYSTRACE, "-A", "-d", sb.policies, *flags, *cmd])
+        enforced = run([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *flags, *cmd])
+        eq(enforced, native, "output as nobody")
+        for part in (f"openf {secret}: EACCES", f"access {secret}: EACCES",
+                     f"chmod {secret}: EPERM", "uid=65534"):
+            assert part in native, f"{part!r} missing from:\n{native}"
+        eq(oct(os.stat(secret).st_mode & 0o777), oct(0o600), "the secret was not chmodded")
+    finally:
+        sb.close()
+
+
+if __name__ == "__main__":
+    main()
