@@ -22,6 +22,8 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
+#include <linux/limits.h>
 #include <utime.h>
 
 #include "notify.h"
@@ -480,6 +482,71 @@ static int emu_change(const struct emu_ctx *c)
     return answer(c, res < 0 ? res : 0);
 }
 
+/* ---- extended attributes ----------------------------------------------------------------- */
+
+/* getxattr, listxattr, setxattr, removexattr and their l forms: on the last component through
+ * the checked parent directory (/proc/self/fd/PARENT/LAST, never following it: the path was
+ * resolved already), or through the magic link that alone reaches the object. The name and the
+ * value are copied once. */
+static int emu_xattr(const struct emu_ctx *c)
+{
+    const char *name_ = sys_name(c->n->data.nr);
+    /* lgetxattr -> getxattr, llistxattr -> listxattr (but listxattr stays) */
+    bool l_form = strncmp(name_, "lget", 4) == 0 || strncmp(name_, "lset", 4) == 0 ||
+                  strncmp(name_, "lrem", 4) == 0 || strncmp(name_, "llist", 5) == 0;
+    const char *op = l_form ? name_ + 1 : name_;
+    bool list = streq(op, "listxattr");
+    char attr[XATTR_NAME_MAX + 1];
+    if (!list) {
+        char *name = NULL;
+        int r = tr_read_string(c->n->pid, arg(c, 1), sizeof(attr), &name);
+        if (r < 0)
+            return answer(c, r == -ENAMETOOLONG ? -ERANGE : -EFAULT);
+        snprintf(attr, sizeof(attr), "%s", name);
+        free(name);
+    }
+    int size_arg = list ? 2 : streq(op, "removexattr") ? -1 : 3;
+    size_t size = size_arg >= 0 ? (size_t)arg(c, size_arg) : 0;
+    if (size > XATTR_SIZE_MAX && !streq(op, "setxattr"))
+        size = XATTR_SIZE_MAX;
+    if (streq(op, "setxattr") && size > XATTR_SIZE_MAX)
+        return answer(c, -E2BIG);
+    char *buf = xmalloc(size ? size : 1);
+    if (streq(op, "setxattr") && tr_read_mem(c->n->pid, arg(c, 2), buf, size) < 0) {
+        free(buf);
+        return answer(c, -EFAULT);
+    }
+    int r = become(c->proc, false);
+    long res = r;
+    if (r == 0) {
+        const struct tr_path *p = &c->call->paths[0];
+        _cleanup_free_ char *last = NULL;
+        _cleanup_close_ int parent = p->via ? -1 : open_parent(c, 0, &last);
+        _cleanup_free_ char *path =
+            p->via ? xstrdup(p->via) : xasprintf("/proc/self/fd/%d/%s", parent, last);
+        bool follow = p->via != NULL; /* only the magic link itself is followed */
+        if (!p->via && parent < 0)
+            res = parent;
+        else if (list)
+            res = follow ? listxattr(path, buf, size) : llistxattr(path, buf, size);
+        else if (streq(op, "getxattr"))
+            res = follow ? getxattr(path, attr, buf, size) : lgetxattr(path, attr, buf, size);
+        else if (streq(op, "setxattr"))
+            res = follow ? setxattr(path, attr, buf, size, (int)arg(c, 4))
+                         : lsetxattr(path, attr, buf, size, (int)arg(c, 4));
+        else
+            res = follow ? removexattr(path, attr) : lremovexattr(path, attr);
+        if (res < 0 && (p->via || parent >= 0))
+            res = -errno;
+    }
+    unbecome();
+    if (res > 0 && (list || streq(op, "getxattr")) && size > 0 &&
+        write_back(c, arg(c, list ? 1 : 2), buf, (size_t)res) < 0)
+        res = -EFAULT;
+    free(buf);
+    return answer(c, res);
+}
+
 /* ---- sockets ----------------------------------------------------------------------------- */
 
 static bool may_bind_port(const struct emu_ctx *c, const struct sockaddr_storage *ss)
@@ -597,6 +664,14 @@ static const struct {
     {"utimes", EMU_PERFORM, emu_change, NULL},
     {"utimensat", EMU_PERFORM, emu_change, NULL},
     {"futimesat", EMU_PERFORM, emu_change, NULL},
+    {"getxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"lgetxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"listxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"llistxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"setxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"lsetxattr", EMU_PERFORM, emu_xattr, NULL},
+    {"removexattr", EMU_PERFORM, emu_xattr, NULL},
+    {"lremovexattr", EMU_PERFORM, emu_xattr, NULL},
     {"connect", EMU_PERFORM, emu_socket, NULL},
     {"bind", EMU_PERFORM, emu_socket, NULL},
     {"sendto", EMU_PERFORM, emu_socket, NULL},
@@ -608,7 +683,8 @@ static const struct {
      "a new program cannot be started by another process: the exec runs, then the process's "
      "executable (device and inode) is compared with the file permitted before it is served "
      "again, and killed if they differ"},
-    {"execveat", EMU_VERIFY, NULL, "as execve"},
+    {"execveat", EMU_VERIFY, NULL,
+     "as execve: the exec runs, then the executable is compared with the file permitted"},
 };
 
 static int find(int nr)

@@ -2,6 +2,9 @@
  * arguments a call does not have), for `systracectl policy check`. */
 #include "policy.h"
 
+#define FILTER_NR_LIMIT_LINT 1024
+
+#include "emulate.h"
 #include "util.h"
 
 static bool unconditional(const struct pol_rule *r)
@@ -51,6 +54,65 @@ static void check_args(const struct pol_rule *r, const struct pol_expr *e, struc
     check_args(r, e->right, d);
 }
 
+/* Whether E compares an argument that call NR reads from the target's memory. */
+static bool uses_memory(const struct pol_expr *e, int nr)
+{
+    if (!e)
+        return false;
+    if (e->type == POL_EXPR_CMP) {
+        const struct sys_schema *s = sys_schema_for(nr);
+        for (unsigned i = 0; s && i < SYS_MAX_ARGS && s->args[i].name; i++)
+            if (streq(s->args[i].name, e->arg) && sys_arg_kind_reads_memory(s->args[i].kind))
+                return true;
+        return false;
+    }
+    return uses_memory(e->left, nr) || uses_memory(e->right, nr);
+}
+
+/* Whether E may permit a unix socket address, which the supervisor never connects for a target
+ * (the peer would see the supervisor's credentials). */
+static bool names_unix_address(const struct pol_expr *e)
+{
+    if (!e)
+        return false;
+    if (e->type == POL_EXPR_CMP && streq(e->arg, "sockaddr"))
+        return e->op != POL_OP_EQ || e->value[0] == '/' || strncmp(e->value, "abstract:", 9) == 0 ||
+               strncmp(e->value, "unix:", 5) == 0;
+    return e->type != POL_EXPR_NOT && (names_unix_address(e->left) || names_unix_address(e->right));
+}
+
+/* The calls rule R may permit whose permit depends on pointer memory and cannot be performed by
+ * the supervisor: such permits CONTINUE with an "unsafe" mark (DESIGN.md 3.5). */
+static void check_unsafe(const struct policy *pol, size_t index, struct pol_diags *d)
+{
+    const struct pol_rule *r = &pol->rules[index];
+    if (r->action == POL_DENY)
+        return;
+    for (int nr = 0; nr < FILTER_NR_LIMIT_LINT; nr++) {
+        if (!sys_name(nr) || !pol_rule_names_call(r, nr))
+            continue;
+        bool memory = false;
+        for (size_t k = 0; k <= index && !memory; k++)
+            memory = pol_rule_names_call(&pol->rules[k], nr) && uses_memory(pol->rules[k].expr, nr);
+        if (!memory)
+            continue;
+        enum emu_kind kind = emu_kind_of(nr, NULL);
+        const char *name = sys_name(nr);
+        bool socket = streq(name, "connect") || streq(name, "bind") || streq(name, "sendto");
+        if (kind == EMU_NONE)
+            pol_diags_add(d, POL_WARNING, r->line, 1,
+                          "unsafe: '%s' has no race-free emulation yet: this rule's permit "
+                          "depends on its pointer arguments and lets the call run as it is "
+                          "(CONTINUE), which another thread can race",
+                          name);
+        else if (socket && names_unix_address(r->expr))
+            pol_diags_add(d, POL_WARNING, r->line, 1,
+                          "unsafe: '%s' to a unix socket address is let run as it is "
+                          "(CONTINUE): the supervisor never connects one for the target",
+                          name);
+    }
+}
+
 static void lint_policy(const struct policy *pol, struct pol_diags *d)
 {
     char **texts = xcalloc(pol->n_rules, sizeof(*texts));
@@ -74,8 +136,10 @@ static void lint_policy(const struct policy *pol, struct pol_diags *d)
                           "rule can never match: the rule on line %u already decides every "
                           "'%s' call",
                           shadow->line, r->name);
-        if (r->nr >= 0 || r->alias != SYS_ALIAS_NONE)
+        if (r->nr >= 0 || r->alias != SYS_ALIAS_NONE) {
             check_args(r, r->expr, d);
+            check_unsafe(pol, i, d);
+        }
     }
     for (size_t i = 0; i < pol->n_rules; i++)
         free(texts[i]);

@@ -16,7 +16,8 @@
  *   openf PATH FLAGS MODE (flags: r w R(dwr) c x t d n p T e a, e.g. "wc"; the fd stays open and
  *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
  *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
- *   | rmdir PATH | statfs PATH | statx PATH | umask OCTAL */
+ *   | rmdir PATH | statfs PATH | statx PATH | umask OCTAL
+ *   | setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH | removexattr PATH NAME */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -357,6 +359,27 @@ int main(int argc, char **argv)
             struct statfs sf;
             result(cmd, a, statfs(a, &sf));
             i++;
+        } else if (!strcmp(cmd, "setxattr") || !strcmp(cmd, "removexattr")) {
+            long r = !strcmp(cmd, "setxattr")
+                         ? setxattr(a, argv[i + 1], argv[i + 2], strlen(argv[i + 2]), 0)
+                         : removexattr(a, argv[i + 1]);
+            result(cmd, a, r);
+            i += !strcmp(cmd, "setxattr") ? 3 : 2;
+        } else if (!strcmp(cmd, "getxattr") || !strcmp(cmd, "listxattr")) {
+            char buf[256];
+            ssize_t need = !strcmp(cmd, "getxattr") ? getxattr(a, argv[i + 1], NULL, 0)
+                                                    : listxattr(a, NULL, 0);
+            ssize_t n = !strcmp(cmd, "getxattr") ? getxattr(a, argv[i + 1], buf, sizeof(buf))
+                                                 : listxattr(a, buf, sizeof(buf));
+            if (n < 0)
+                result(cmd, a, n);
+            else {
+                for (ssize_t k = 0; k < n; k++)
+                    if (!buf[k])
+                        buf[k] = ',';
+                printf("%s %s: need=%zd %.*s\n", cmd, a, need, (int)n, buf);
+            }
+            i += !strcmp(cmd, "getxattr") ? 2 : 1;
         } else if (!strcmp(cmd, "umask")) {
             umask((mode_t)strtol(a, NULL, 8));
             printf("umask %s: ok\n", a);

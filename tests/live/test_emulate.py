@@ -52,6 +52,12 @@ def script(d):
         "lstat", j("e"),
         "rmdir", j("e"),
         "rmdir", j("nope"),
+        "setxattr", j("a"), "user.k", "v1",
+        "getxattr", j("a"), "user.k",
+        "getxattr", j("a"), "user.nope",
+        "listxattr", j("a"),
+        "removexattr", j("a"), "user.k",
+        "removexattr", j("a"), "user.k",
         "statfs", j(),
         "statfs", j("nope"),
         "open", "/proc/self/status",
@@ -95,7 +101,7 @@ def emulated_calls_match_the_kernel():
         out = compare(sb, [])
         # The run covers what it should: created, refused, injected fd numbers.
         for part in ("openf", "fd=3", "EEXIST", "ENOTDIR", "ELOOP", "cloexec=1", "mode=0640",
-                     "mode=0604 size=10", "mtime=set", "readlink /proc/self/exe: " + HELPER_PATH):
+                     "mode=0604 size=10", "mtime=set", "need=2 v1", "ENODATA", "readlink /proc/self/exe: " + HELPER_PATH):
             assert part in out, f"{part!r} missing from:\n{out}"
     finally:
         sb.close()

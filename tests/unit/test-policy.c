@@ -543,6 +543,36 @@ static void test_lint(void)
     pol_file_free(f);
 }
 
+static void test_lint_unsafe(void)
+{
+    static const char text[] = "Policy: /bin/x, Emulation: native\n"
+                               "\tnative-mount: filename eq \"/mnt\" then permit\n"
+                               "\tnative-mount: filename eq \"/srv\" then deny\n"
+                               "\tnative-umount2: permit\n"
+                               "\tnative-fsread: filename eq \"/etc/a\" then permit\n"
+                               "\tnative-connect: sockaddr eq \"/run/x.sock\" then permit\n"
+                               "\tnative-connect: sockaddr eq \"inet-[127.0.0.1]:53\" then permit\n"
+                               "\tnative-sendmsg: sockaddr match \"inet-*\" then ask\n";
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
+    pol_lint(f, &d);
+    pol_diags_sort(&d);
+    unsigned lines[8] = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < d.n; i++)
+        if (strstr(d.v[i].msg, "unsafe:"))
+            lines[n++] = d.v[i].line;
+    /* mount's permit (not its deny), the unix address, sendmsg; not the emulated ones, and not
+     * an umount2 permit that reads nothing from memory. */
+    g_assert_cmpuint(n, ==, 3);
+    g_assert_cmpuint(lines[0], ==, 2);
+    g_assert_cmpuint(lines[1], ==, 6);
+    g_assert_cmpuint(lines[2], ==, 8);
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
 static void test_errnames(void)
 {
     g_assert_cmpint(errname_to_errno("enoent"), ==, ENOENT);
@@ -576,6 +606,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/variables", test_variables);
     g_test_add_func("/policy/evaluate", test_evaluate);
     g_test_add_func("/policy/lint", test_lint);
+    g_test_add_func("/policy/lint-unsafe", test_lint_unsafe);
     g_test_add_func("/policy/errnames", test_errnames);
     return g_test_run();
 }
