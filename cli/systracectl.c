@@ -114,6 +114,23 @@ static int open_store(const struct options *o, struct store **ret)
     return r;
 }
 
+/* Resolves NAME as the program its policy is named after, and opens the store; 0 or 1. */
+static int program_and_store(const struct options *o, const char *name, char **ret_binary,
+                             struct store **ret_store)
+{
+    int r = binary_resolve(name, ret_binary);
+    if (r < 0) {
+        fprintf(stderr, _("systracectl: %s: %s\n"), name, strerror(-r));
+        return 1;
+    }
+    if (open_store(o, ret_store) < 0) {
+        free(*ret_binary);
+        *ret_binary = NULL;
+        return 1;
+    }
+    return 0;
+}
+
 /* A regular, non-executable file is a policy file; anything else names a program. */
 static bool names_policy_file(const char *arg)
 {
@@ -144,16 +161,11 @@ static int cmd_show(const struct options *o, int argc, char **argv)
         return r < 0 ? 1 : 0;
     }
     _cleanup_free_ char *binary = NULL;
-    int r = binary_resolve(argv[0], &binary);
-    if (r < 0) {
-        fprintf(stderr, _("systracectl: %s: %s\n"), argv[0], strerror(-r));
-        return 1;
-    }
     struct store *store;
-    if (open_store(o, &store) < 0)
+    if (program_and_store(o, argv[0], &binary, &store))
         return 1;
     struct store_policy p;
-    r = store_get(store, binary, &p);
+    int r = store_get(store, binary, &p);
     if (r < 0) {
         fprintf(stderr, _("systracectl: no policy for %s\n"), binary);
     } else {
@@ -172,17 +184,12 @@ static int cmd_path(const struct options *o, int argc, char **argv)
         return EXIT_USAGE;
     }
     _cleanup_free_ char *binary = NULL;
-    int r = binary_resolve(argv[0], &binary);
-    if (r < 0) {
-        fprintf(stderr, _("systracectl: %s: %s\n"), argv[0], strerror(-r));
-        return 1;
-    }
     struct store *store;
-    if (open_store(o, &store) < 0)
+    if (program_and_store(o, argv[0], &binary, &store))
         return 1;
     _cleanup_free_ char *path = NULL;
     enum store_origin origin;
-    r = store_locate(store, binary, &path, &origin);
+    int r = store_locate(store, binary, &path, &origin);
     if (r == 0)
         printf(_("%s (%s)\n"), path, _(store_origin_name(origin)));
     else if (path)

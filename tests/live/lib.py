@@ -29,6 +29,18 @@ def test(fn):
     return fn
 
 
+def with_sandbox(fn):
+    """A test that gets a fresh Sandbox, removed afterwards."""
+    def wrapped():
+        sb = Sandbox()
+        try:
+            fn(sb)
+        finally:
+            sb.close()
+    wrapped.__name__ = fn.__name__
+    return test(wrapped)
+
+
 def need_root():
     if os.geteuid() != 0:
         raise Skip("needs root")
@@ -70,6 +82,15 @@ class Sandbox:
     def policy(self, binary):
         with open(self.policy_file(binary)) as f:
             return f.read()
+
+    def prepend_rules(self, binary, rules):
+        """Puts RULES first in BINARY's policy (first match wins)."""
+        path = self.policy_file(binary)
+        with open(path) as f:
+            lines = f.read().splitlines(True)
+        lines[1:1] = ["\t" + r + "\n" for r in rules]
+        with open(path, "w") as f:
+            f.writelines(lines)
 
     def log_lines(self):
         try:

@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from lib import (HELPER, SYSTRACE, Sandbox, Skip, Terminal, contains, eq, main, need_root,
+from lib import (with_sandbox, HELPER, SYSTRACE, Sandbox, Skip, Terminal, contains, eq, main, need_root,
                  resolved, test)
 
 HELPER_PATH = os.path.realpath(HELPER)
@@ -15,16 +15,6 @@ TRUE = resolved("/bin/true")
 SH = resolved("/bin/sh")
 CAT = resolved("/bin/cat")
 
-
-def with_sandbox(fn):
-    def wrapped():
-        sb = Sandbox()
-        try:
-            fn(sb)
-        finally:
-            sb.close()
-    wrapped.__name__ = fn.__name__
-    return test(wrapped)
 
 
 @with_sandbox
@@ -84,20 +74,11 @@ def uncovered_call_fails_with_eperm_and_one_log_line(sb):
         contains(lines[0], part)
 
 
-def prepend_rules(sb, binary, rules):
-    """Puts RULES first in BINARY's learned policy (first match wins)."""
-    path = sb.policy_file(binary)
-    with open(path) as f:
-        lines = f.read().splitlines(True)
-    lines[1:1] = ["\t" + r + "\n" for r in rules]
-    with open(path, "w") as f:
-        f.writelines(lines)
-
 
 @with_sandbox
 def deny_with_errno_and_log_rules(sb):
     sb.learn([HELPER, "open", "/etc/hostname", "stat", "/etc/hostname"])
-    prepend_rules(sb, HELPER_PATH, [
+    sb.prepend_rules(HELPER_PATH, [
         'native-fsread: filename eq "/etc/passwd" then deny[enoent]',
         'native-fsread: filename eq "/etc/group" then deny[eacces] log',
         'native-openat: filename eq "/etc/hostname" then permit log',
@@ -157,7 +138,7 @@ def a_policy_edited_while_running_decides_the_next_call(sb):
     open(target, "w").close()
     cmd = [HELPER, "open", target, "pause", "open", target]
     sb.learn(cmd, flags=[])
-    prepend_rules(sb, HELPER_PATH, [f'native-fsread: filename eq "{target}" then deny[eacces]'])
+    sb.prepend_rules(HELPER_PATH, [f'native-fsread: filename eq "{target}" then deny[eacces]'])
     p = subprocess.Popen([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *cmd],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
     eq(p.stdout.readline(), f"open {target}: EACCES\n", "first open")
@@ -460,7 +441,7 @@ def kernel_decisions_and_edits_that_need_a_relaunch(sb):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=sb.env)
     eq(p.stdout.readline(), "getppid : ok\n", "first getppid")
     eq(p.stdout.readline(), "pause: waiting\n", "pause")
-    prepend_rules(sb, HELPER_PATH, ["native-getppid: deny"])
+    sb.prepend_rules(HELPER_PATH, ["native-getppid: deny"])
     p.stdin.write("\n")
     p.stdin.flush()
     rest = p.stdout.read()

@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from lib import HELPER, SYSTRACE, Sandbox, Terminal, contains, eq, main, test
+from lib import with_sandbox, HELPER, SYSTRACE, Sandbox, Terminal, contains, eq, main, test
 
 HELPER_PATH = os.path.realpath(HELPER)
 
@@ -13,16 +13,6 @@ def asking(sb, command, flags=()):
     """Learns COMMAND's start-up, then runs it in ask mode (-t) on a terminal."""
     return Terminal([SYSTRACE, "-t", "-E", sb.log, "-d", sb.policies, *flags, *command], env=sb.env)
 
-
-def with_sandbox(fn):
-    def wrapped():
-        sb = Sandbox()
-        try:
-            fn(sb)
-        finally:
-            sb.close()
-    wrapped.__name__ = fn.__name__
-    return test(wrapped)
 
 
 def learn_startup(sb, command=(HELPER, "getpid")):

@@ -63,6 +63,21 @@ static bool forbidden(int fd)
     return pread(fd, &c, 1, 0) == 1 && c == 'X';
 }
 
+/* Opens PATH N times, counting forbidden files reached and permitted ones opened. */
+static void open_many(const char *path, long n, long *ok, long *escapes)
+{
+    for (long i = 0; i < n; i++) {
+        int fd = open(path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        if (forbidden(fd))
+            (*escapes)++;
+        else
+            (*ok)++;
+        close(fd);
+    }
+}
+
 static int open_flip(const char *good, const char *bad, long n)
 {
     size_t len = strlen(good) + 1;
@@ -76,16 +91,7 @@ static int open_flip(const char *good, const char *bad, long n)
     pthread_t t;
     pthread_create(&t, NULL, flipper, &f);
     long ok = 0, escapes = 0;
-    for (long i = 0; i < n; i++) {
-        int fd = open(buf, O_RDONLY);
-        if (fd < 0)
-            continue;
-        if (forbidden(fd))
-            escapes++;
-        else
-            ok++;
-        close(fd);
-    }
+    open_many(buf, n, &ok, &escapes);
     atomic_store(&stop, true);
     pthread_join(t, NULL);
     report(n, ok, escapes);
@@ -95,16 +101,7 @@ static int open_flip(const char *good, const char *bad, long n)
 static int open_loop(const char *path, long n)
 {
     long ok = 0, escapes = 0;
-    for (long i = 0; i < n; i++) {
-        int fd = open(path, O_RDONLY);
-        if (fd < 0)
-            continue;
-        if (forbidden(fd))
-            escapes++;
-        else
-            ok++;
-        close(fd);
-    }
+    open_many(path, n, &ok, &escapes);
     report(n, ok, escapes);
     return 0;
 }

@@ -11,21 +11,11 @@ import socket
 import subprocess
 import threading
 
-from lib import HELPER, SYSTRACE, Sandbox, contains, eq, main, test
+from lib import with_sandbox, HELPER, SYSTRACE, Sandbox, contains, eq, main, test
 
 ATTACK = os.path.realpath(os.environ.get("ST_ATTACK", "build/tests/race/attack"))
 EXPECT_ESCAPES = os.environ.get("SYSTRACE_RACE_EXPECT_ESCAPES") == "1"
 
-
-def with_sandbox(fn):
-    def wrapped():
-        sb = Sandbox()
-        try:
-            fn(sb)
-        finally:
-            sb.close()
-    wrapped.__name__ = fn.__name__
-    return test(wrapped)
 
 
 def result(p):
@@ -44,14 +34,6 @@ def judge(r, breakable=True):
     eq(r["escapes"], 0, f"escapes in {r}")
     assert r["ok"] > 0, f"the permitted operation never worked: {r}"
 
-
-def prepend(sb, binary, rules):
-    path = sb.policy_file(binary)
-    with open(path) as f:
-        lines = f.read().splitlines(True)
-    lines[1:1] = ["\t" + r + "\n" for r in rules]
-    with open(path, "w") as f:
-        f.writelines(lines)
 
 
 @with_sandbox
@@ -131,7 +113,7 @@ def execve_path_flipped_between_programs(sb):
     shutil.copy(ATTACK, bad)
     # The forbidden program could leave its mark under its own policy, if it ever ran.
     sb.learn([bad, "mark", mark])
-    prepend(sb, bad, [f'native-fswrite: filename sub "{mark}" then permit'])
+    sb.prepend_rules(bad, [f'native-fswrite: filename sub "{mark}" then permit'])
     os.unlink(mark)
     sb.learn([ATTACK, "exec-flip", good, good, mark, "10"])
     p = sb.enforce([ATTACK, "exec-flip", good, bad, mark, "1500"])
@@ -153,7 +135,7 @@ def path_straddling_a_page_another_thread_unmaps(sb):
 @with_sandbox
 def high_bits_in_integer_arguments(sb):
     sb.learn([HELPER, "socket", "inet"])
-    prepend(sb, os.path.realpath(HELPER), ['native-socket: sockdom eq "AF_INET" then deny[eacces]'])
+    sb.prepend_rules(os.path.realpath(HELPER), ['native-socket: sockdom eq "AF_INET" then deny[eacces]'])
     p = sb.enforce([HELPER, "socket-highbits", "socket", "inet"])
     eq(p.stdout, "socket-highbits : EACCES\nsocket inet: EACCES\n", "high bits do not slip by")
 
@@ -173,7 +155,7 @@ def sigalrm_every_millisecond(sb):
     sb.learn([ATTACK, "alarm-storm", d, "20"])
     for f in os.listdir(d):
         os.unlink(os.path.join(d, f))
-    prepend(sb, ATTACK, [f'native-fswrite: filename match "<non-existent filename>: {d}/*" '
+    sb.prepend_rules(ATTACK, [f'native-fswrite: filename match "<non-existent filename>: {d}/*" '
                          'then permit'])
     p = sb.enforce([ATTACK, "alarm-storm", d, "5000"])
     r = result(p)
