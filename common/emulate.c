@@ -35,6 +35,10 @@
 
 static gid_t own_groups[256];
 static int n_own_groups;
+static bool privileged;    /* root: can take another identity */
+static int own_root = -1;  /* our "/", for targets that share it */
+static uid_t own_fsuid;
+static gid_t own_fsgid;
 
 void emu_init(void)
 {
@@ -43,34 +47,50 @@ void emu_init(void)
     n_own_groups = getgroups((int)ARRAY_SIZE(own_groups), own_groups);
     if (n_own_groups < 0)
         n_own_groups = 0;
+    privileged = geteuid() == 0;
+    own_fsuid = geteuid();
+    own_fsgid = getegid();
+    if (own_root < 0)
+        own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* ---- credentials ------------------------------------------------------------------------- */
 
+static bool same_groups(const struct proc_info *p)
+{
+    if (p->n_groups != n_own_groups)
+        return false;
+    for (int i = 0; i < p->n_groups; i++)
+        if (p->groups[i] != own_groups[i])
+            return false;
+    return true;
+}
+
 /* Takes the caller's file-system identity on this thread only (raw syscalls: glibc's wrappers
- * would change every thread). REAL: its real ids, as access(2) checks. Unprivileged supervisors
- * run as the target's own user already and change nothing. */
+ * would change every thread). REAL: its real ids, as access(2) checks. Returns 1 when it changed
+ * anything (unbecome must follow), 0 when the identity is ours already (a root target of a root
+ * supervisor, or any target of an unprivileged one, which runs as the target's own user). */
 static int become(const struct proc_info *p, bool real)
 {
-    if (geteuid() != 0)
-        return 0;
     uid_t uid = real ? p->ruid : p->fsuid;
     gid_t gid = real ? p->rgid : p->fsgid;
+    if (!privileged || (uid == own_fsuid && gid == own_fsgid && same_groups(p)))
+        return 0;
     if (syscall(SYS_setgroups, (size_t)p->n_groups, p->groups) < 0)
         return -errno;
     syscall(SYS_setfsgid, gid);
     syscall(SYS_setfsuid, uid);
     if ((uid_t)syscall(SYS_setfsuid, -1) != uid || (gid_t)syscall(SYS_setfsgid, -1) != gid)
         return -EPERM;
-    return 0;
+    return 1;
 }
 
-static void unbecome(void)
+static void unbecome_if(int became)
 {
-    if (geteuid() != 0)
+    if (became <= 0)
         return;
-    syscall(SYS_setfsuid, 0);
-    syscall(SYS_setfsgid, 0);
+    syscall(SYS_setfsuid, own_fsuid);
+    syscall(SYS_setfsgid, own_fsgid);
     syscall(SYS_setgroups, (size_t)n_own_groups, own_groups);
 }
 
@@ -107,8 +127,9 @@ static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode
     return fd < 0 ? -errno : (int)fd;
 }
 
-/* Opens the directory holding path I's last component, checked to be the one decided on. */
-static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
+/* Opens the directory holding path I's last component, checked to be the one decided on (unless
+ * the caller checks what it reaches itself, CHECKED false). */
+static int open_parent_checked(const struct emu_ctx *c, size_t i, char **ret_last, bool checked)
 {
     const char *path = c->call->paths[i].resolved;
     const char *slash = strrchr(path, '/');
@@ -116,16 +137,18 @@ static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
         return -ENOENT;
     _cleanup_free_ char *dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
     const char *last = slash[1] ? slash + 1 : ".";
-    _cleanup_close_ int rootfd =
-        open(c->proc->root_prefix[0] ? c->proc->root_prefix : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int other_root =
+        c->proc->root_prefix[0] ? open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                : -1;
+    int rootfd = c->proc->root_prefix[0] ? other_root : own_root;
     if (rootfd < 0)
         return -errno;
     int fd = openat2_fd(rootfd, streq(dir, "/") ? "." : dir + 1, O_PATH | O_DIRECTORY | O_CLOEXEC,
                         0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
     if (fd < 0)
         return fd;
-    _cleanup_free_ char *actual = fd_path(fd, c->proc);
-    if (!streq(actual, dir)) {
+    _cleanup_free_ char *actual = checked ? fd_path(fd, c->proc) : NULL;
+    if (checked && !streq(actual, dir)) {
         /* Moved since it was checked: decide on where the object now is. */
         _cleanup_free_ char *now = join(actual, last);
         int err = c->recheck(c->data, i, now);
@@ -136,6 +159,11 @@ static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
     }
     *ret_last = xstrdup(last);
     return fd;
+}
+
+static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
+{
+    return open_parent_checked(c, i, ret_last, true);
 }
 
 /* An O_PATH fd of the object path I names, the final component not followed again. */
@@ -212,7 +240,8 @@ static int emu_open(const struct emu_ctx *c)
     bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
     mode = creates ? (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
     const struct tr_path *p = &c->call->paths[0];
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     int fd;
     if (r < 0) {
         fd = r;
@@ -220,12 +249,15 @@ static int emu_open(const struct emu_ctx *c)
         fd = open_as(c, AT_FDCWD, p->via, flags, mode);
     } else {
         _cleanup_free_ char *last = NULL;
-        _cleanup_close_ int parent = open_parent(c, 0, &last);
+        /* An open that changes nothing by itself is checked on the object it reached (below);
+         * one that creates or truncates must be checked before. */
+        bool changes = (flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE;
+        _cleanup_close_ int parent = open_parent_checked(c, 0, &last, changes);
         /* O_TMPFILE names the directory itself, which may be reached by following. */
         uint64_t nofollow = (flags & O_TMPFILE) == O_TMPFILE ? 0 : O_NOFOLLOW;
         fd = parent < 0 ? parent : open_as(c, parent, last, flags | nofollow, mode);
     }
-    unbecome();
+    unbecome_if(became);
     if (fd < 0)
         return answer(c, fd);
     if (!p->via) {
@@ -258,7 +290,8 @@ static int emu_stat(const struct emu_ctx *c)
 {
     bool x = is(c, "statx");
     int buf_arg = is(c, "newfstatat") ? 2 : x ? 4 : 1;
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     int fd = r < 0 ? r : open_object(c, 0);
     struct stat st;
     struct statx stx;
@@ -272,7 +305,7 @@ static int emu_stat(const struct emu_ctx *c)
     } else {
         r = fd;
     }
-    unbecome();
+    unbecome_if(became);
     if (r == 0)
         r = x ? write_back(c, arg(c, buf_arg), &stx, sizeof(stx))
               : write_back(c, arg(c, buf_arg), &st, sizeof(st));
@@ -286,7 +319,8 @@ static int emu_access(const struct emu_ctx *c)
     int flags = is(c, "faccessat2") ? (int)arg(c, 3) : 0;
     if (mode & ~(R_OK | W_OK | X_OK))
         return answer(c, -EINVAL);
-    int r = become(c->proc, !(flags & AT_EACCESS));
+    int became = become(c->proc, !(flags & AT_EACCESS));
+    int r = became < 0 ? became : 0;
     int fd = r < 0 ? r : open_object(c, 0);
     if (fd >= 0) {
         r = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
@@ -294,7 +328,7 @@ static int emu_access(const struct emu_ctx *c)
     } else {
         r = fd;
     }
-    unbecome();
+    unbecome_if(became);
     return answer(c, r);
 }
 
@@ -306,7 +340,8 @@ static int emu_readlink(const struct emu_ctx *c)
         return answer(c, -EINVAL);
     size_t n = (size_t)size < PATH_MAX ? (size_t)size : PATH_MAX;
     char buf[PATH_MAX];
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     ssize_t len = r;
     if (r == 0) {
         const struct tr_path *p = &c->call->paths[0];
@@ -322,7 +357,7 @@ static int emu_readlink(const struct emu_ctx *c)
                 len = -errno;
         }
     }
-    unbecome();
+    unbecome_if(became);
     if (len >= 0 && write_back(c, arg(c, at ? 2 : 1), buf, (size_t)len) < 0)
         len = -EFAULT;
     return answer(c, (long)len);
@@ -330,7 +365,8 @@ static int emu_readlink(const struct emu_ctx *c)
 
 static int emu_statfs(const struct emu_ctx *c)
 {
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     int fd = r < 0 ? r : open_object(c, 0);
     struct statfs sf;
     if (fd >= 0) {
@@ -339,7 +375,7 @@ static int emu_statfs(const struct emu_ctx *c)
     } else {
         r = fd;
     }
-    unbecome();
+    unbecome_if(became);
     if (r == 0)
         r = write_back(c, arg(c, 1), &sf, sizeof(sf));
     return answer(c, r);
@@ -470,7 +506,8 @@ static long do_on_object(const struct emu_ctx *c)
 
 static int emu_change(const struct emu_ctx *c)
 {
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     long res = r;
     if (r == 0) {
         bool object = is(c, "chmod") || is(c, "fchmodat") || is(c, "chown") || is(c, "lchown") ||
@@ -478,7 +515,7 @@ static int emu_change(const struct emu_ctx *c)
                       is(c, "utimes") || is(c, "utimensat") || is(c, "futimesat");
         res = object ? do_on_object(c) : do_change(c);
     }
-    unbecome();
+    unbecome_if(became);
     return answer(c, res < 0 ? res : 0);
 }
 
@@ -516,7 +553,8 @@ static int emu_xattr(const struct emu_ctx *c)
         free(buf);
         return answer(c, -EFAULT);
     }
-    int r = become(c->proc, false);
+    int became = become(c->proc, false);
+    int r = became < 0 ? became : 0;
     long res = r;
     if (r == 0) {
         const struct tr_path *p = &c->call->paths[0];
@@ -539,7 +577,7 @@ static int emu_xattr(const struct emu_ctx *c)
         if (res < 0 && (p->via || parent >= 0))
             res = -errno;
     }
-    unbecome();
+    unbecome_if(became);
     if (res > 0 && (list || streq(op, "getxattr")) && size > 0 &&
         write_back(c, arg(c, list ? 1 : 2), buf, (size_t)res) < 0)
         res = -EFAULT;

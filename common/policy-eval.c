@@ -203,13 +203,97 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
     return match;
 }
 
+static uint32_t hash_string(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* A rule the index finds by its literal: `filename eq "…"`, nothing else to compare. */
+static bool indexable(const struct pol_rule *r)
+{
+    const struct pol_expr *e = r->expr;
+    return e && e->type == POL_EXPR_CMP && e->op == POL_OP_EQ && !e->has_vars &&
+           e->ordinal == 0 && streq(e->arg, "filename");
+}
+
+void pol_index_free(struct pol_index *index)
+{
+    free(index->slots);
+    free(index->others);
+    *index = (struct pol_index){.first_exact = SIZE_MAX};
+}
+
+void pol_index_build(struct policy *policy)
+{
+    struct pol_index *ix = &policy->index;
+    pol_index_free(ix);
+    size_t exact = 0;
+    for (size_t i = 0; i < policy->n_rules; i++)
+        exact += indexable(&policy->rules[i]);
+    size_t cap = 16;
+    while (cap < 2 * exact)
+        cap *= 2;
+    ix->slots = xcalloc(cap, sizeof(*ix->slots));
+    ix->mask = cap - 1;
+    ix->others = xcalloc(policy->n_rules - exact + 1, sizeof(*ix->others));
+    for (size_t i = 0; i < policy->n_rules; i++) {
+        if (!indexable(&policy->rules[i])) {
+            ix->others[ix->n_others++] = (uint32_t)i;
+            continue;
+        }
+        if (ix->first_exact == SIZE_MAX)
+            ix->first_exact = i;
+        uint32_t h = hash_string(policy->rules[i].expr->value);
+        size_t at = h & ix->mask;
+        while (ix->slots[at].rule_plus_one)
+            at = (at + 1) & ix->mask;
+        ix->slots[at] = (struct pol_index_slot){h, (uint32_t)i + 1};
+    }
+}
+
+/* The first indexed rule that matches REQ, by the literal of its first filename: SIZE_MAX if
+ * none. */
+static size_t indexed_match(const struct policy *policy, const struct pol_request *req)
+{
+    const struct pol_index *ix = &policy->index;
+    const struct pol_value *v = find_arg(req, "filename", 0);
+    if (!ix->slots || ix->first_exact == SIZE_MAX || !v || !v->value)
+        return SIZE_MAX;
+    uint32_t h = hash_string(v->value);
+    size_t best = SIZE_MAX;
+    for (size_t at = h & ix->mask; ix->slots[at].rule_plus_one; at = (at + 1) & ix->mask) {
+        size_t i = ix->slots[at].rule_plus_one - 1;
+        if (ix->slots[at].hash == h && i < best && pol_rule_matches(&policy->rules[i], req, NULL))
+            best = i;
+    }
+    return best;
+}
+
 const struct pol_rule *pol_evaluate(const struct policy *policy, const struct pol_request *req,
                                     bool *ret_read_memory)
 {
     if (ret_read_memory)
         *ret_read_memory = false;
-    for (size_t i = 0; i < policy->n_rules; i++)
-        if (pol_rule_matches(&policy->rules[i], req, ret_read_memory))
-            return &policy->rules[i];
-    return NULL;
+    const struct pol_index *ix = &policy->index;
+    if (!ix->others) {
+        for (size_t i = 0; i < policy->n_rules; i++)
+            if (pol_rule_matches(&policy->rules[i], req, ret_read_memory))
+                return &policy->rules[i];
+        return NULL;
+    }
+    size_t found = indexed_match(policy, req);
+    for (size_t k = 0; k < ix->n_others && ix->others[k] < found; k++)
+        if (pol_rule_matches(&policy->rules[ix->others[k]], req, ret_read_memory)) {
+            found = ix->others[k];
+            break;
+        }
+    /* Indexed rules before the decision compared the filename too (conservatively: any). */
+    const struct pol_value *v = find_arg(req, "filename", 0);
+    if (ret_read_memory && v && v->from_memory && ix->first_exact != SIZE_MAX &&
+        ix->first_exact <= found)
+        *ret_read_memory = true;
+    return found == SIZE_MAX ? NULL : &policy->rules[found];
 }

@@ -859,8 +859,11 @@ int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_di
         }
         cur->rules = xreallocarray(cur->rules, cur->n_rules + 1, sizeof(*cur->rules));
         cur->rules[cur->n_rules++] = r;
+        cur->uses_cwd |= memmem(s, n, "$CWD", 4) != NULL;
         cur->end_line = line;
     }
+    for (size_t i = 0; i < file->n_policies; i++)
+        pol_index_build(&file->policies[i]);
     *ret = file;
     bool failed = d->n_errors > errors_before;
     pol_diags_clear(&local);
@@ -904,6 +907,7 @@ void pol_file_free(struct pol_file *file)
         for (size_t k = 0; k < pol->n_rules; k++)
             rule_clear(&pol->rules[k]);
         free(pol->rules);
+        pol_index_free(&pol->index);
         free(pol->path);
         free(pol->emulation);
     }

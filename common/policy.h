@@ -5,6 +5,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "syscalls.h"
@@ -80,11 +81,27 @@ struct pol_rule {
     unsigned line;         /* where the rule was read, 0 when built in memory */
 };
 
+/* An index over a policy's rules so that thousands of learned exact rules cost about what twenty
+ * do: rules of the form `filename eq "literal"` are found by a hash of the literal, the others are
+ * walked in order, and first-match order is kept between the two. */
+struct pol_index {
+    struct pol_index_slot {
+        uint32_t hash;
+        uint32_t rule_plus_one; /* 0: empty */
+    } *slots;
+    size_t mask;         /* slots - 1, a power of two minus one */
+    uint32_t *others;    /* the rules that are not indexed, in file order */
+    size_t n_others;
+    size_t first_exact;  /* the first indexed rule, SIZE_MAX if none */
+};
+
 struct policy {
     char *path;      /* "Policy: PATH": absolute, or "*\/name" in -f files */
     char *emulation; /* as written: native or linux64 */
     struct pol_rule *rules;
     size_t n_rules;
+    bool uses_cwd;      /* some rule compares with $CWD (the supervisor then reads it) */
+    struct pol_index index;
     unsigned line;      /* the header's line */
     unsigned end_line;  /* the last line that belongs to this policy's header or rules */
 };
@@ -166,6 +183,10 @@ const struct pol_rule *pol_evaluate(const struct policy *policy, const struct po
 /* Whether RULE matches REQ (its call, predicate and expression). */
 bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req,
                       bool *ret_read_memory);
+/* Builds (again) the index of POLICY; pol_parse does it for every policy it returns. */
+void pol_index_build(struct policy *policy);
+void pol_index_free(struct pol_index *index);
+
 /* Whether the N bytes at NAME name a variable ($HOME, $USER, $CWD), without the '$'. */
 bool pol_var_known(const char *name, size_t n);
 /* Whether RULE is about call NR (by name or by an alias that the call may belong to). */

@@ -638,11 +638,6 @@ static void serve(struct sup *s, struct request *r)
     enum sys_alias alias =
         s->cfg.no_alias ? SYS_ALIAS_NONE : sys_alias_for(n->data.nr, r->call.oflags);
     r->rule_name = alias != SYS_ALIAS_NONE ? sys_alias_name(alias) : r->syscall;
-    char link[32], cwd[4097];
-    snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
-    ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
-    if (cn >= 0)
-        r->cwd = xstrndup(cwd, (size_t)cn);
     r->req = (struct pol_request){
         .nr = n->data.nr,
         .alias = alias,
@@ -657,6 +652,15 @@ static void serve(struct sup *s, struct request *r)
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);
+    /* $CWD costs a readlink: only for policies that compare with it, and for questions. */
+    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode == SUP_ASK || s->n_session) {
+        char link[32], cwd[4097];
+        snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
+        ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
+        if (cn >= 0)
+            r->cwd = xstrndup(cwd, (size_t)cn);
+        r->req.cwd = r->cwd;
+    }
     check_compiled(s, r);
     struct verdict v = {0};
     if (r->call.err) {

@@ -573,6 +573,50 @@ static void test_lint_unsafe(void)
     pol_file_free(f);
 }
 
+/* The index keeps first-match order: the same answers as a walk of every rule in order. */
+static void test_index_keeps_first_match(void)
+{
+    GString *t = g_string_new("Policy: /bin/x, Emulation: native\n");
+    for (int i = 0; i < 3000; i++) {
+        if (i % 7 == 0)
+            g_string_append_printf(t, "\tnative-fsread: filename match \"/d/%d*\" then deny\n", i % 50);
+        if (i % 11 == 0)
+            g_string_append_printf(t, "\tnative-fswrite: filename eq \"/d/%d\" then deny[eacces]\n", i);
+        if (i % 13 == 0)
+            g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then ask, if user = root\n", i);
+        g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then permit\n", i);
+        g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then deny\n", i);
+    }
+    g_string_append(t, "\tnative-fsread: true then ask\n");
+    struct pol_file *f = parse_ok(t->str);
+    const struct policy *p = &f->policies[0];
+    g_assert_nonnull(p->index.others);
+    for (int i = -5; i < 3100; i += 1) {
+        char path[64];
+        snprintf(path, sizeof(path), "/d/%d", i);
+        struct pol_value v = {"filename", path, true};
+        for (int alias = SYS_ALIAS_FSREAD; alias <= SYS_ALIAS_FSWRITE; alias++) {
+            for (int root = 0; root <= 1; root++) {
+                struct pol_request req = req_with(&v, 1);
+                req.alias = alias;
+                req.user = root ? "root" : "alice";
+                const struct pol_rule *want = NULL;
+                for (size_t k = 0; k < p->n_rules && !want; k++)
+                    if (pol_rule_matches(&p->rules[k], &req, NULL))
+                        want = &p->rules[k];
+                bool mem = false;
+                const struct pol_rule *got = pol_evaluate(p, &req, &mem);
+                if (got != want)
+                    g_error("%s alias %d root %d: index gave line %u, the walk line %u", path,
+                            alias, root, got ? got->line : 0, want ? want->line : 0);
+                g_assert_true(mem);
+            }
+        }
+    }
+    pol_file_free(f);
+    g_string_free(t, TRUE);
+}
+
 static void test_errnames(void)
 {
     g_assert_cmpint(errname_to_errno("enoent"), ==, ENOENT);
@@ -607,6 +651,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/evaluate", test_evaluate);
     g_test_add_func("/policy/lint", test_lint);
     g_test_add_func("/policy/lint-unsafe", test_lint_unsafe);
+    g_test_add_func("/policy/index", test_index_keeps_first_match);
     g_test_add_func("/policy/errnames", test_errnames);
     return g_test_run();
 }
