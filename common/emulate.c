@@ -604,6 +604,32 @@ static bool may_bind_port(const struct emu_ctx *c, const struct sockaddr_storage
     return port == 0 || port >= start || (c->proc->cap_effective >> CAP_NET_BIND_SERVICE_BIT) & 1;
 }
 
+/* LEN bytes at ADDR of the caller's memory (at most MAX_SEND) appended to OUT; an errno. */
+static int read_data(const struct emu_ctx *c, uint64_t addr, uint64_t len, struct buf *out)
+{
+    size_t n = len < MAX_SEND - out->len ? (size_t)len : MAX_SEND - out->len;
+    char *tmp = xmalloc(n ? n : 1);
+    int r = tr_read_mem(c->n->pid, addr, tmp, n) < 0 ? EFAULT : 0;
+    if (r == 0)
+        buf_append(out, tmp, n);
+    free(tmp);
+    return r;
+}
+
+/* sendmsg's data, gathered from its iovecs (read once, from the msghdr read at translation). */
+static int gather_iov(const struct emu_ctx *c, struct buf *out)
+{
+    const struct tr_call *call = c->call;
+    if (call->msg_iovlen > 1024)
+        return EMSGSIZE;
+    struct iovec *iov = xcalloc(call->msg_iovlen + 1, sizeof(*iov));
+    int r = tr_read_mem(c->n->pid, call->msg_iov, iov, call->msg_iovlen * sizeof(*iov)) < 0 ? EFAULT : 0;
+    for (uint64_t i = 0; r == 0 && i < call->msg_iovlen && out->len < MAX_SEND; i++)
+        r = read_data(c, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, out);
+    free(iov);
+    return r;
+}
+
 /* connect, bind and sendto on a copy of the caller's socket (pidfd_getfd), with the address that
  * was checked. The copy shares the open file description: O_NONBLOCK and the result are the
  * caller's. */
@@ -629,16 +655,17 @@ static int emu_socket(const struct emu_ctx *c)
                 ? bind((int)sock, (const struct sockaddr *)&call->addr, call->addr_len)
                 : (errno = EACCES, -1);
     } else {
-        size_t len = arg(c, 2) < MAX_SEND ? (size_t)arg(c, 2) : MAX_SEND;
-        char *data = xmalloc(len);
-        if (tr_read_mem(c->n->pid, arg(c, 1), data, len) < 0) {
-            errno = EFAULT;
+        struct buf data = {0};
+        int err = is(c, "sendmsg") ? gather_iov(c, &data) : read_data(c, arg(c, 1), arg(c, 2), &data);
+        int flags = (int)arg(c, is(c, "sendmsg") ? 2 : 3);
+        if (err) {
+            errno = err;
             r = -1;
         } else {
-            r = sendto((int)sock, data, len, (int)arg(c, 3), (const struct sockaddr *)&call->addr,
-                       call->addr_len);
+            r = sendto((int)sock, data.data ? data.data : "", data.len, flags,
+                       (const struct sockaddr *)&call->addr, call->addr_len);
         }
-        free(data);
+        buf_free(&data);
     }
     if (r < 0)
         r = -errno;
@@ -713,6 +740,7 @@ static const struct {
     {"connect", EMU_PERFORM, emu_socket, NULL},
     {"bind", EMU_PERFORM, emu_socket, NULL},
     {"sendto", EMU_PERFORM, emu_socket, NULL},
+    {"sendmsg", EMU_PERFORM, emu_socket, NULL},
     {"open(O_PATH), openat(O_PATH), openat2(O_PATH)", EMU_CONTINUE, NULL, o_path_reason},
     {"chdir", EMU_CONTINUE, NULL,
      "a working directory grants nothing: every later call is checked on the absolute path it "
@@ -755,9 +783,10 @@ bool emu_can_perform(int nr, const struct tr_call *call)
     int i = find(nr);
     if (i < 0 || table[i].kind != EMU_PERFORM || emu_continue_reason(nr, call))
         return false;
+    /* Control messages (passed descriptors, credentials) are not carried over: unsafe. */
     if (table[i].fn == emu_socket)
-        return call->addr_len > 0 && (call->addr.ss_family == AF_INET ||
-                                      call->addr.ss_family == AF_INET6);
+        return call->addr_len > 0 && call->msg_controllen == 0 &&
+               (call->addr.ss_family == AF_INET || call->addr.ss_family == AF_INET6);
     if (call->n_paths == 0 || !call->paths[0].resolved)
         return false;
     /* Two-path calls need both; a link through a magic link has no race-free form here. */

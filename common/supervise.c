@@ -664,9 +664,15 @@ static void serve(struct sup *s, struct request *r)
     check_compiled(s, r);
     struct verdict v = {0};
     if (r->call.err) {
-        /* A malformed argument: the kernel itself would fail the call so. */
-        v = (struct verdict){SUP_DENY, r->call.err, true, "malformed-argument", NULL, NULL};
-        log_request(s, r, &v);
+        /* The kernel itself would fail the call so: a malformed argument (logged), or a path
+         * that openat2's RESOLVE_* flags refuse (just answered). */
+        static const int malformed[] = {EFAULT, ENAMETOOLONG, EINVAL, E2BIG, ERANGE};
+        bool bad = false;
+        for (size_t i = 0; i < ARRAY_SIZE(malformed); i++)
+            bad |= r->call.err == malformed[i];
+        v = (struct verdict){SUP_DENY, r->call.err, bad, "malformed-argument", NULL, NULL};
+        if (bad)
+            log_request(s, r, &v);
         notify_return(s->cfg.listener, n->id, 0, r->call.err);
         return;
     }

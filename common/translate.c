@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "format.h"
@@ -367,6 +368,70 @@ static bool follows(const struct sys_arg *a, const uint64_t *args, uint64_t ofla
     return true;
 }
 
+#define RESOLVE_RESTRICTING                                                                       \
+    (RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |                \
+     RESOLVE_NO_SYMLINKS)
+
+/* The path of what FD refers to, inside T's root. */
+static char *fd_target(int fd, const struct tr_target *t)
+{
+    char link[48];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    char *path = NULL;
+    if (read_link(link, &path) < 0)
+        return xstrdup("");
+    if (t->root_prefix[0]) {
+        _cleanup_free_ char *root = NULL;
+        if (read_link(t->root_prefix, &root) == 0 && strcmp(root, "/") != 0 &&
+            strncmp(path, root, strlen(root)) == 0) {
+            char *inside = xstrdup(path[strlen(root)] ? path + strlen(root) : "/");
+            free(path);
+            path = inside;
+        }
+    }
+    return path;
+}
+
+/* openat2 with RESOLVE_BENEATH, IN_ROOT, NO_XDEV, NO_MAGICLINKS or NO_SYMLINKS resolves differently
+ * from a plain open: the kernel itself resolves RAW the caller's way (an O_PATH probe from the
+ * caller's dirfd), so the decision is on what it reaches, and a path the flags refuse fails with
+ * the kernel's own errno. For a creating open of a missing name, the parent is probed. */
+static int resolve_restricted(struct tr_call *c, const struct tr_target *t, int dirfd,
+                              const char *raw, char **ret, struct tr_path *path)
+{
+    char base_path[64];
+    if (dirfd == AT_FDCWD)
+        snprintf(base_path, sizeof(base_path), "/proc/%d/cwd", t->tid);
+    else
+        snprintf(base_path, sizeof(base_path), "/proc/%d/fd/%d", t->tid, dirfd);
+    _cleanup_close_ int base = open(base_path, O_PATH | O_CLOEXEC);
+    if (base < 0)
+        return -EBADF;
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC | (c->oflags & (O_NOFOLLOW | O_DIRECTORY)),
+                           .resolve = c->open_resolve};
+    long fd = syscall(SYS_openat2, base, raw, &how, sizeof(how));
+    bool missing = false;
+    _cleanup_free_ char *last = NULL;
+    if (fd < 0 && errno == ENOENT && (c->oflags & O_CREAT)) {
+        const char *slash = strrchr(raw, '/');
+        _cleanup_free_ char *dir = slash ? xstrndup(raw, (size_t)(slash - raw) + 1) : xstrdup(".");
+        last = xstrdup(slash ? slash + 1 : raw);
+        how.flags = O_PATH | O_CLOEXEC | O_DIRECTORY;
+        fd = syscall(SYS_openat2, base, dir, &how, sizeof(how));
+        missing = true;
+    }
+    if (fd < 0)
+        return -errno;
+    _cleanup_free_ char *reached = fd_target((int)fd, t);
+    close((int)fd);
+    *path = (struct tr_path){.follow = !(c->oflags & O_NOFOLLOW), .missing = missing};
+    path->resolved = missing ? xasprintf("%s%s%s", reached, streq(reached, "/") ? "" : "/", last)
+                             : xstrdup(reached);
+    *ret = missing ? xasprintf("%s: %s", SUGGEST_NONEXISTENT, path->resolved)
+                   : xstrdup(path->resolved);
+    return 0;
+}
+
 static int read_path(struct tr_call *c, const struct tr_target *t, const struct sys_arg *a,
                      const uint64_t *args)
 {
@@ -385,8 +450,11 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
     bool empty_ok = a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH);
     char *resolved;
     struct tr_path *path = c->n_paths < 2 ? &c->paths[c->n_paths] : NULL;
-    r = tr_resolve_path_full(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved,
-                             path);
+    if (a->kind == SYS_ARG_PATH && (c->open_resolve & RESOLVE_RESTRICTING) && path)
+        r = resolve_restricted(c, t, dirfd, raw, &resolved, path);
+    else
+        r = tr_resolve_path_full(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved,
+                                 path);
     if (r < 0)
         return fail(c, a->name, -r);
     if (path)
@@ -436,10 +504,14 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
             break;
         case SYS_ARG_MSGHDR_ADDR: {
             struct msghdr m;
-            if (tr_read_mem(t->tid, args[a->index], &m, sizeof(m)) < 0)
+            if (tr_read_mem(t->tid, args[a->index], &m, sizeof(m)) < 0) {
                 r = fail(ret, a->name, EFAULT);
-            else
+            } else {
+                ret->msg_iov = (uint64_t)(uintptr_t)m.msg_iov;
+                ret->msg_iovlen = m.msg_iovlen;
+                ret->msg_controllen = m.msg_controllen;
                 r = read_sockaddr(ret, t, (uint64_t)(uintptr_t)m.msg_name, m.msg_namelen);
+            }
             break;
         }
         case SYS_ARG_ARGV:

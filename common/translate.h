@@ -45,6 +45,7 @@ struct tr_call {
     char *linkname;    /* symlink's target, as written */
     struct sockaddr_storage addr; /* the address of connect, bind, sendto, sendmsg */
     unsigned addr_len; /* 0 when the call has none */
+    uint64_t msg_iov, msg_iovlen, msg_controllen; /* sendmsg's struct msghdr, as read once */
 };
 
 /* Translates the arguments of N. On a malformed argument, ret->err is set (EFAULT, EINVAL,

@@ -3,7 +3,7 @@
  * command line is malformed.
  *
  *   open PATH | creat PATH | stat PATH | unlink PATH | mkdir PATH | getppid | getpid
- *   connect IP PORT | bind IP PORT | socket inet|inet6|unix
+ *   connect IP PORT | bind IP PORT | socket inet|inet6|unix | sendmsg IP PORT (UDP "hello")
  *   exec PATH [ARGS… --] | spawn PATH [ARGS… --] (fork, exec, wait)
  *   fork N (N children that each call getppid and exit) | threads N (N threads calling getppid)
  *   signal SIG (raise it, with a handler) | sleep MS
@@ -17,7 +17,9 @@
  *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
  *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
  *   | rmdir PATH | statfs PATH | statx PATH | umask OCTAL
- *   | setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH | removexattr PATH NAME */
+ *   | setxattr PATH NAME VALUE | getxattr PATH NAME | listxattr PATH | removexattr PATH NAME
+ *   | openat2 DIR PATH RESOLVE (resolve letters: b BENEATH, r IN_ROOT, x NO_XDEV,
+ *     m NO_MAGICLINKS, s NO_SYMLINKS, - none; the fd stays open) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -140,6 +143,21 @@ int main(int argc, char **argv)
             char both[128];
             snprintf(both, sizeof(both), "%s:%s", a, argv[i + 1]);
             result(cmd, both, r);
+            if (fd >= 0)
+                close(fd);
+            i += 2;
+        } else if (!strcmp(cmd, "sendmsg")) {
+            struct sockaddr_storage ss;
+            socklen_t len = 0;
+            int family = inet_addr_of(a, argv[i + 1], &ss, &len);
+            int fd = socket(family, SOCK_DGRAM, 0);
+            char hello[] = "hel", lo[] = "lo";
+            struct iovec iov[2] = {{hello, 3}, {lo, 2}};
+            struct msghdr m = {.msg_name = &ss, .msg_namelen = len, .msg_iov = iov,
+                               .msg_iovlen = 2};
+            char both[128];
+            snprintf(both, sizeof(both), "%s:%s", a, argv[i + 1]);
+            result(cmd, both, fd < 0 ? fd : sendmsg(fd, &m, 0));
             if (fd >= 0)
                 close(fd);
             i += 2;
@@ -380,6 +398,26 @@ int main(int argc, char **argv)
                 printf("%s %s: need=%zd %.*s\n", cmd, a, need, (int)n, buf);
             }
             i += !strcmp(cmd, "getxattr") ? 2 : 1;
+        } else if (!strcmp(cmd, "openat2")) {
+            static const struct {
+                char c;
+                unsigned long long flag;
+            } res[] = {{'b', RESOLVE_BENEATH}, {'r', RESOLVE_IN_ROOT}, {'x', RESOLVE_NO_XDEV},
+                       {'m', RESOLVE_NO_MAGICLINKS}, {'s', RESOLVE_NO_SYMLINKS}};
+            struct open_how how = {.flags = O_RDONLY};
+            for (const char *f = argv[i + 2]; *f; f++)
+                for (size_t k = 0; k < sizeof(res) / sizeof(res[0]); k++)
+                    if (res[k].c == *f)
+                        how.resolve |= res[k].flag;
+            int dfd = open(a, O_RDONLY | O_DIRECTORY);
+            long fd = dfd < 0 ? dfd : syscall(SYS_openat2, dfd, argv[i + 1], &how, sizeof(how));
+            char both[512];
+            snprintf(both, sizeof(both), "%s %s %s", a, argv[i + 1], argv[i + 2]);
+            if (fd < 0)
+                result(cmd, both, fd);
+            else
+                printf("openat2 %s: fd=%ld\n", both, fd);
+            i += 3;
         } else if (!strcmp(cmd, "umask")) {
             umask((mode_t)strtol(a, NULL, 8));
             printf("umask %s: ok\n", a);

@@ -58,6 +58,12 @@ def script(d):
         "listxattr", j("a"),
         "removexattr", j("a"), "user.k",
         "removexattr", j("a"), "user.k",
+        "openat2", j(), "a", "b",
+        "openat2", j(), "../scratch/a", "b",
+        "openat2", j(), "/etc/hostname", "b",
+        "openat2", j(), "/a", "r",
+        "openat2", j(), "l", "s",
+        "openat2", j(), "l", "-",
         "statfs", j(),
         "statfs", j("nope"),
         "open", "/proc/self/status",
@@ -101,7 +107,8 @@ def emulated_calls_match_the_kernel():
         out = compare(sb, [])
         # The run covers what it should: created, refused, injected fd numbers.
         for part in ("openf", "fd=3", "EEXIST", "ENOTDIR", "ELOOP", "cloexec=1", "mode=0640",
-                     "mode=0604 size=10", "mtime=set", "need=2 v1", "ENODATA", "readlink /proc/self/exe: " + HELPER_PATH):
+                     "mode=0604 size=10", "mtime=set", "need=2 v1", "ENODATA",
+                     "EXDEV", "readlink /proc/self/exe: " + HELPER_PATH):
             assert part in out, f"{part!r} missing from:\n{out}"
     finally:
         sb.close()

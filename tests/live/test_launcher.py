@@ -410,6 +410,31 @@ def sockets_are_decided_by_address(sb):
 
 
 @with_sandbox
+def datagrams_are_sent_by_the_supervisor_to_the_checked_address(sb):
+    rx = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2)]
+    for r in rx:
+        r.bind(("127.0.0.1", 0))
+        r.settimeout(5)
+    good, bad = (r.getsockname()[1] for r in rx)
+    try:
+        sb.learn([HELPER, "sendmsg", "127.0.0.1", str(good)])
+        eq(rx[0].recv(64), b"hello", "learned run delivered")
+        contains(sb.policy(HELPER_PATH), f'native-sendmsg: sockaddr eq "inet-[127.0.0.1]:{good}" then permit')
+        p = sb.enforce([HELPER, "sendmsg", "127.0.0.1", str(good), "sendmsg", "127.0.0.1", str(bad)])
+        eq(p.stdout, f"sendmsg 127.0.0.1:{good}: ok\nsendmsg 127.0.0.1:{bad}: EPERM\n", "output")
+        eq(rx[0].recv(64), b"hello", "the permitted datagram, whole")
+        rx[1].settimeout(0.2)
+        try:
+            rx[1].recv(64)
+            raise AssertionError("the forbidden datagram arrived")
+        except socket.timeout:
+            pass
+    finally:
+        for r in rx:
+            r.close()
+
+
+@with_sandbox
 def signals_are_decided_by_name(sb):
     sb.learn([HELPER, "signal", "10"])
     contains(sb.policy(HELPER_PATH), f'native-tgkill: pidname eq "{HELPER_PATH}" and signame eq '

@@ -552,7 +552,8 @@ static void test_lint_unsafe(void)
                                "\tnative-fsread: filename eq \"/etc/a\" then permit\n"
                                "\tnative-connect: sockaddr eq \"/run/x.sock\" then permit\n"
                                "\tnative-connect: sockaddr eq \"inet-[127.0.0.1]:53\" then permit\n"
-                               "\tnative-sendmsg: sockaddr match \"inet-*\" then ask\n";
+                               "\tnative-sendmsg: sockaddr match \"inet-*\" then ask\n"
+                               "\tnative-inotify_add_watch: filename eq \"/a\" then permit\n";
     struct pol_file *f;
     struct pol_diags d = {0};
     g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
@@ -563,12 +564,12 @@ static void test_lint_unsafe(void)
     for (size_t i = 0; i < d.n; i++)
         if (strstr(d.v[i].msg, "unsafe:"))
             lines[n++] = d.v[i].line;
-    /* mount's permit (not its deny), the unix address, sendmsg; not the emulated ones, and not
-     * an umount2 permit that reads nothing from memory. */
+    /* mount's permit (not its deny), the unix address, inotify_add_watch; not the emulated
+     * ones, and not an umount2 permit that reads nothing from memory. */
     g_assert_cmpuint(n, ==, 3);
     g_assert_cmpuint(lines[0], ==, 2);
     g_assert_cmpuint(lines[1], ==, 6);
-    g_assert_cmpuint(lines[2], ==, 8);
+    g_assert_cmpuint(lines[2], ==, 9);
     pol_diags_clear(&d);
     pol_file_free(f);
 }
