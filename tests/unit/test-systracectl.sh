@@ -2,6 +2,7 @@
 # test-systracectl.sh: systracectl policy check|show|path, run as a user would (TAP output).
 set -u
 ctl="$1"
+podir="${2:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -77,6 +78,13 @@ contains "version printed" "$tmp/out" "systracectl "
 expect "unknown command" 2 "$ctl" frobnicate
 expect "session commands need the daemon" 2 "$ctl" list
 contains "daemon named" "$tmp/err" "systraced"
+
+if [ -n "$podir" ] && [ -f "$podir/fr/LC_MESSAGES/systrace.mo" ]; then
+    SYSTRACE_LOCALEDIR="$podir" LC_ALL=C.UTF-8 LANGUAGE=fr "$ctl" policy show >"$tmp/out" 2>"$tmp/err"
+    contains "messages are translated (fr)" "$tmp/err" "policy show demande un FICHIER ou un PROGRAMME"
+else
+    not_ok "messages are translated (fr): no compiled catalogue in $podir"
+fi
 
 echo "1..$n"
 [ "$fails" -eq 0 ]
