@@ -96,22 +96,9 @@ static void unbecome_if(int became)
 
 /* ---- paths ------------------------------------------------------------------------------- */
 
-/* The path of what FD refers to, in the caller's root. */
 static char *fd_path(int fd, const struct proc_info *p)
 {
-    char link[48], buf[PATH_MAX + 1];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, buf, PATH_MAX);
-    if (n < 0)
-        return xstrdup("");
-    buf[n] = '\0';
-    if (p->root_prefix[0]) {
-        char root[PATH_MAX + 1];
-        ssize_t rn = readlink(p->root_prefix, root, PATH_MAX);
-        if (rn > 1 && strncmp(buf, root, (size_t)rn) == 0)
-            return xstrdup(buf[rn] ? buf + rn : "/");
-    }
-    return xstrdup(buf);
+    return tr_fd_path(fd, p->root_prefix);
 }
 
 static char *join(const char *dir, const char *last)

@@ -46,7 +46,7 @@ static void set_by_name(struct filter_plan *plan, const char *const *names, size
 {
     for (size_t i = 0; i < n; i++) {
         int nr = sys_number(names[i]);
-        if (nr >= 0 && nr < FILTER_NR_LIMIT) {
+        if (nr >= 0 && nr < SYS_NR_LIMIT) {
             plan->action[nr] = action;
             plan->err[nr] = (unsigned short)err;
             plan->fixed[nr] = true;
@@ -100,7 +100,7 @@ void filter_plan_policies(struct filter_plan *plan, const struct policy *const *
                           size_t n, bool open)
 {
     *plan = (struct filter_plan){0};
-    for (int nr = 0; nr < FILTER_NR_LIMIT && n > 0; nr++) {
+    for (int nr = 0; nr < SYS_NR_LIMIT && n > 0; nr++) {
         if (!sys_name(nr))
             continue;
         int err0 = 0;
@@ -181,7 +181,7 @@ int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret)
     if (!ctx)
         return -ENOMEM;
     int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-    for (int nr = 0; nr < FILTER_NR_LIMIT && r == 0; nr++) {
+    for (int nr = 0; nr < SYS_NR_LIMIT && r == 0; nr++) {
         if (plan->action[nr] == FILTER_ALLOW)
             r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         else if (plan->action[nr] == FILTER_ERRNO)

@@ -9,8 +9,6 @@
 
 #include "policy.h"
 
-#define FILTER_NR_LIMIT 1024
-
 enum filter_action {
     FILTER_NOTIFY = 0, /* the supervisor decides */
     FILTER_ALLOW,
@@ -18,9 +16,9 @@ enum filter_action {
 };
 
 struct filter_plan {
-    unsigned char action[FILTER_NR_LIMIT];
-    unsigned short err[FILTER_NR_LIMIT];
-    bool fixed[FILTER_NR_LIMIT]; /* decided whatever the policies say (io_uring, execve) */
+    unsigned char action[SYS_NR_LIMIT];
+    unsigned short err[SYS_NR_LIMIT];
+    bool fixed[SYS_NR_LIMIT]; /* decided whatever the policies say (io_uring, execve) */
 };
 
 /* Learn mode: every call notifies, except the refused ones (io_uring). */

@@ -2,8 +2,6 @@
  * arguments a call does not have), for `systracectl policy check`. */
 #include "policy.h"
 
-#define FILTER_NR_LIMIT_LINT 1024
-
 #include "emulate.h"
 #include "util.h"
 
@@ -88,7 +86,7 @@ static void check_unsafe(const struct policy *pol, size_t index, struct pol_diag
     const struct pol_rule *r = &pol->rules[index];
     if (r->action == POL_DENY)
         return;
-    for (int nr = 0; nr < FILTER_NR_LIMIT_LINT; nr++) {
+    for (int nr = 0; nr < SYS_NR_LIMIT; nr++) {
         if (!sys_name(nr) || !pol_rule_names_call(r, nr))
             continue;
         bool memory = false;

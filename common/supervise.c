@@ -525,15 +525,6 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
     }
 }
 
-/* The raw execve path as the caller wrote it (for recognising a script's interpreter). */
-static char *raw_exec_path(const struct seccomp_notif *n)
-{
-    int idx = is_call(n->data.nr, "execveat") ? 1 : is_call(n->data.nr, "execve") ? 0 : -1;
-    char *raw = NULL;
-    if (idx >= 0 && tr_read_string(n->pid, n->data.args[idx], 4096, &raw) < 0)
-        raw = NULL;
-    return raw;
-}
 
 /* Whether R's policy is another version than the last one seen for its program. */
 static bool policy_changed(struct sup *s, const struct request *r)
@@ -561,7 +552,7 @@ static void check_compiled(struct sup *s, const struct request *r)
     const struct filter_plan *plan = s->cfg.plan;
     if (!plan || !r->policy.policy || !policy_changed(s, r))
         return;
-    for (int nr = 0; nr < FILTER_NR_LIMIT; nr++) {
+    for (int nr = 0; nr < SYS_NR_LIMIT; nr++) {
         if (plan->action[nr] == FILTER_NOTIFY || plan->fixed[nr])
             continue;
         int err = 0;
@@ -686,8 +677,7 @@ static void serve(struct sup *s, struct request *r)
     decide(s, r, &v);
     if (v.log)
         log_request(s, r, &v);
-    _cleanup_free_ char *raw = v.action == SUP_PERMIT ? raw_exec_path(n) : NULL;
-    act(s, r, &v, raw);
+    act(s, r, &v, r->call.n_paths ? r->call.paths[0].raw : NULL);
 }
 
 static void handle(struct sup *s, const struct seccomp_notif *n)
@@ -714,8 +704,9 @@ static void handle(struct sup *s, const struct seccomp_notif *n)
     if (r.proc.launching || detached) {
         /* The launcher's own child before its exec: its close, its execve of the command. */
         if (r.proc.launching && is_call(n->data.nr, "execve")) {
-            _cleanup_free_ char *raw = raw_exec_path(n);
-            if (raw)
+            /* Its own code, not yet the target's: the path is the command resolved earlier. */
+            _cleanup_free_ char *raw = NULL;
+            if (tr_read_string(n->pid, n->data.args[0], 4096, &raw) == 0)
                 procs_exec_permitted(s->procs, n->pid, s->cfg.first_binary, raw);
         }
         notify_continue(s->cfg.listener, n->id);

@@ -10,9 +10,6 @@
 
 #include "util.h"
 
-/* Native x86-64 numbers stay below this; libseccomp reports larger pseudo numbers for calls that
- * do not exist on the architecture. */
-#define SYS_NR_LIMIT 1024
 
 static const char *nr_names[SYS_NR_LIMIT];
 static const struct sys_schema *nr_schema[SYS_NR_LIMIT];

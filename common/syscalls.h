@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Native x86-64 call numbers stay below this; libseccomp reports larger pseudo numbers for calls
+ * that do not exist on the architecture. */
+#define SYS_NR_LIMIT 1024
+
 /* Number of the native call named NAME, or -1 if libseccomp does not know it on this arch. */
 int sys_number(const char *name);
 /* Name of native call NR, or NULL. The string lives as long as the process. */

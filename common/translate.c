@@ -275,6 +275,7 @@ void tr_path_clear(struct tr_path *p)
 {
     free(p->resolved);
     free(p->via);
+    free(p->raw);
     *p = (struct tr_path){0};
 }
 
@@ -372,17 +373,16 @@ static bool follows(const struct sys_arg *a, const uint64_t *args, uint64_t ofla
     (RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |                \
      RESOLVE_NO_SYMLINKS)
 
-/* The path of what FD refers to, inside T's root. */
-static char *fd_target(int fd, const struct tr_target *t)
+char *tr_fd_path(int fd, const char *root_prefix)
 {
     char link[48];
     snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
     char *path = NULL;
     if (read_link(link, &path) < 0)
         return xstrdup("");
-    if (t->root_prefix[0]) {
+    if (root_prefix[0]) {
         _cleanup_free_ char *root = NULL;
-        if (read_link(t->root_prefix, &root) == 0 && strcmp(root, "/") != 0 &&
+        if (read_link(root_prefix, &root) == 0 && strcmp(root, "/") != 0 &&
             strncmp(path, root, strlen(root)) == 0) {
             char *inside = xstrdup(path[strlen(root)] ? path + strlen(root) : "/");
             free(path);
@@ -422,7 +422,7 @@ static int resolve_restricted(struct tr_call *c, const struct tr_target *t, int 
     }
     if (fd < 0)
         return -errno;
-    _cleanup_free_ char *reached = fd_target((int)fd, t);
+    _cleanup_free_ char *reached = tr_fd_path((int)fd, t->root_prefix);
     close((int)fd);
     *path = (struct tr_path){.follow = !(c->oflags & O_NOFOLLOW), .missing = missing};
     path->resolved = missing ? xasprintf("%s%s%s", reached, streq(reached, "/") ? "" : "/", last)
@@ -457,8 +457,10 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
                                  path);
     if (r < 0)
         return fail(c, a->name, -r);
-    if (path)
+    if (path) {
+        path->raw = xstrdup(raw);
         c->n_paths++;
+    }
     add_value(c, a->name, resolved, true);
     return 0;
 }

@@ -25,6 +25,7 @@ struct tr_path {
     char *resolved; /* absolute in the caller's root, symlinks resolved; NULL if none */
     char *via;      /* when the object is reached only through a magic link (a pipe behind
                      * /dev/stdin, the object of an AT_EMPTY_PATH descriptor): that link */
+    char *raw;      /* the path as the caller wrote it */
     bool missing;   /* the last component (or more) does not exist */
     bool follow;    /* the call follows a final symlink */
 };
@@ -54,6 +55,9 @@ struct tr_call {
 int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struct tr_call *ret);
 void tr_call_free(struct tr_call *c);
 void tr_path_clear(struct tr_path *p);
+/* The path of what the supervisor's FD refers to, inside the root ROOT_PREFIX names ("" for
+ * ours). Never NULL ("" when unknown). Caller frees. */
+char *tr_fd_path(int fd, const char *root_prefix);
 
 /* Copies exactly LEN bytes at ADDR from TID's memory; -EFAULT if any byte is unreadable. */
 int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len);
