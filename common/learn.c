@@ -2,6 +2,7 @@
 #include "learn.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "store.h"
@@ -11,8 +12,10 @@
 
 struct program {
     char *binary;
-    char **seen; /* every rule recorded, to skip repeats without touching the disk */
+    char **seen; /* every rule recorded, in order, to skip repeats without touching the disk */
     size_t n_seen;
+    uint32_t *slots; /* a hash set over seen[]: index + 1, 0 for empty */
+    size_t mask;
     size_t n_written; /* seen[0..n_written) are on disk */
     bool wrote;
 };
@@ -40,16 +43,50 @@ static struct program *program_for(struct learner *l, const char *binary)
     return p;
 }
 
+static uint32_t hash_rule(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void set_insert(struct program *p, size_t index)
+{
+    size_t at = hash_rule(p->seen[index]) & p->mask;
+    while (p->slots[at])
+        at = (at + 1) & p->mask;
+    p->slots[at] = (uint32_t)index + 1;
+}
+
+/* Whether RULE was recorded for P: a hash lookup, since a learning run may record thousands. */
+static bool seen_before(const struct program *p, const char *rule)
+{
+    if (!p->slots)
+        return false;
+    for (size_t at = hash_rule(rule) & p->mask; p->slots[at]; at = (at + 1) & p->mask)
+        if (streq(p->seen[p->slots[at] - 1], rule))
+            return true;
+    return false;
+}
+
 void learner_add(struct learner *l, const char *binary, const char *rule)
 {
     pthread_mutex_lock(&l->lock);
     struct program *p = program_for(l, binary);
-    bool known = false;
-    for (size_t i = 0; i < p->n_seen && !known; i++)
-        known = streq(p->seen[i], rule);
-    if (!known) {
+    if (!seen_before(p, rule)) {
         p->seen = xreallocarray(p->seen, p->n_seen + 1, sizeof(*p->seen));
         p->seen[p->n_seen++] = xstrdup(rule);
+        if (2 * p->n_seen > p->mask) {
+            /* Grow the set to keep it at most half full. */
+            free(p->slots);
+            p->mask = p->mask ? 2 * p->mask + 1 : 63;
+            p->slots = xcalloc(p->mask + 1, sizeof(*p->slots));
+            for (size_t i = 0; i < p->n_seen; i++)
+                set_insert(p, i);
+        } else {
+            set_insert(p, p->n_seen - 1);
+        }
     }
     pthread_mutex_unlock(&l->lock);
 }
@@ -145,6 +182,7 @@ void learner_free(struct learner *l)
         for (size_t k = 0; k < l->programs[i].n_seen; k++)
             free(l->programs[i].seen[k]);
         free(l->programs[i].seen);
+        free(l->programs[i].slots);
         free(l->programs[i].binary);
     }
     free(l->programs);
