@@ -21,7 +21,7 @@
 #include "store.h"
 #include "util.h"
 
-#define POLL_MS 200
+#define POLL_MS  200
 #define MAX_LINE 8192
 
 struct prompt {
@@ -119,12 +119,13 @@ static void show_question(struct prompt *p, const struct sup_question *q)
 
 static void show_help(struct prompt *p)
 {
-    say(p, "%s", _("  permit, deny[ERRNO]           always (written to the policy)\n"
-                   "  permit-now, deny-now[ERRNO]   this call only\n"
-                   "  permit-session, deny-session  until the program ends\n"
-                   "  N                             suggestion N, always\n"
-                   "  a rule ('… then permit')      always, if it matches this call\n"
-                   "  kill, detach, review, ?\n"));
+    say(p, "%s",
+        _("  permit, deny[ERRNO]           always (written to the policy)\n"
+          "  permit-now, deny-now[ERRNO]   this call only\n"
+          "  permit-session, deny-session  until the program ends\n"
+          "  N                             suggestion N, always\n"
+          "  a rule ('… then permit')      always, if it matches this call\n"
+          "  kill, detach, review, ?\n"));
 }
 
 static void review(struct prompt *p, const struct sup_question *q)
@@ -163,21 +164,28 @@ static const struct {
     enum sup_action action;
     enum sup_scope scope;
 } keywords[] = {
-    {"permit", SUP_PERMIT, SUP_ALWAYS},           {"deny", SUP_DENY, SUP_ALWAYS},
-    {"permit-always", SUP_PERMIT, SUP_ALWAYS},    {"deny-always", SUP_DENY, SUP_ALWAYS},
-    {"permit-now", SUP_PERMIT, SUP_ONCE},         {"deny-now", SUP_DENY, SUP_ONCE},
-    {"permit-once", SUP_PERMIT, SUP_ONCE},        {"deny-once", SUP_DENY, SUP_ONCE},
-    {"permit-session", SUP_PERMIT, SUP_SESSION},  {"deny-session", SUP_DENY, SUP_SESSION},
-    {"kill", SUP_KILL, SUP_ONCE},                 {"detach", SUP_DETACH, SUP_ONCE},
+    {"permit", SUP_PERMIT, SUP_ALWAYS},
+    {"deny", SUP_DENY, SUP_ALWAYS},
+    {"permit-always", SUP_PERMIT, SUP_ALWAYS},
+    {"deny-always", SUP_DENY, SUP_ALWAYS},
+    {"permit-now", SUP_PERMIT, SUP_ONCE},
+    {"deny-now", SUP_DENY, SUP_ONCE},
+    {"permit-once", SUP_PERMIT, SUP_ONCE},
+    {"deny-once", SUP_DENY, SUP_ONCE},
+    {"permit-session", SUP_PERMIT, SUP_SESSION},
+    {"deny-session", SUP_DENY, SUP_SESSION},
+    {"kill", SUP_KILL, SUP_ONCE},
+    {"detach", SUP_DETACH, SUP_ONCE},
 };
 
 /* Turns a rule the person chose or typed into an answer, if it fits the call. */
 static bool rule_answer(struct prompt *p, const struct sup_question *q, const char *text,
                         struct sup_answer *ret)
 {
-    _cleanup_free_ char *line = strncmp(text, "native-", 7) == 0 || strncmp(text, "linux64-", 8) == 0
-                                    ? xstrdup(text)
-                                    : xasprintf("native-%s: %s", q->rule_name, text);
+    _cleanup_free_ char *line =
+        strncmp(text, "native-", 7) == 0 || strncmp(text, "linux64-", 8) == 0
+            ? xstrdup(text)
+            : xasprintf("native-%s: %s", q->rule_name, text);
     char *err = NULL;
     if (!sup_rule_fits(q, line, &err)) {
         say(p, _("  refused: %s\n"), err);

@@ -24,7 +24,7 @@
 #include "supervise.h"
 #include "util.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE       2
 #define MAX_POLICY_FILES 64
 
 struct options {
@@ -46,27 +46,28 @@ struct options {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "%s", _(
-        "Usage: systrace [-AaeitUuVv] [-c user:group] [-d policydir] [-E logfile] [-f file]\n"
-        "                [-g gui] [-p pid] command [args…]\n"
-        "\n"
-        "  -A, --learn                record every call and write a policy per program\n"
-        "  -a, --enforce              deny (EPERM) and log what the policy does not cover\n"
-        "  -t, --terminal             ask about uncovered calls on the terminal (the default\n"
-        "                             without -A and -a when a terminal is attached)\n"
-        "  -c, --user USER:GROUP      run the command as USER and GROUP (root only)\n"
-        "  -d, --policy-dir DIR       user policy directory (default ~/.systrace)\n"
-        "  -e, --log-stderr           log to standard error instead of syslog\n"
-        "  -E, --log-file FILE        append the log to FILE\n"
-        "  -f, --policy-file FILE     add the policies in FILE (searched first)\n"
-        "  -i, --inherit              every process keeps the first program's policy\n"
-        "  -U, --no-user-policies     use only the system policies (/etc/systrace)\n"
-        "  -u, --no-aliases           no fsread/fswrite aliases\n"
-        "  -v, --verbose              say what the launcher does\n"
-        "  -V, --version              print the version\n"
-        "  -g, --gui PROGRAM, -p, --pid PID, -C, --cradle\n"
-        "                             need the systraced daemon\n"
-        "  -h, --help                 show this help\n"));
+    fprintf(
+        out, "%s",
+        _("Usage: systrace [-AaeitUuVv] [-c user:group] [-d policydir] [-E logfile] [-f file]\n"
+          "                [-g gui] [-p pid] command [args…]\n"
+          "\n"
+          "  -A, --learn                record every call and write a policy per program\n"
+          "  -a, --enforce              deny (EPERM) and log what the policy does not cover\n"
+          "  -t, --terminal             ask about uncovered calls on the terminal (the default\n"
+          "                             without -A and -a when a terminal is attached)\n"
+          "  -c, --user USER:GROUP      run the command as USER and GROUP (root only)\n"
+          "  -d, --policy-dir DIR       user policy directory (default ~/.systrace)\n"
+          "  -e, --log-stderr           log to standard error instead of syslog\n"
+          "  -E, --log-file FILE        append the log to FILE\n"
+          "  -f, --policy-file FILE     add the policies in FILE (searched first)\n"
+          "  -i, --inherit              every process keeps the first program's policy\n"
+          "  -U, --no-user-policies     use only the system policies (/etc/systrace)\n"
+          "  -u, --no-aliases           no fsread/fswrite aliases\n"
+          "  -v, --verbose              say what the launcher does\n"
+          "  -V, --version              print the version\n"
+          "  -g, --gui PROGRAM, -p, --pid PID, -C, --cradle\n"
+          "                             need the systraced daemon\n"
+          "  -h, --help                 show this help\n"));
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -146,8 +147,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'g':
         case 'p':
         case 'C':
-            fprintf(stderr, _("systrace: -%c needs the systraced daemon, which this version does "
-                              "not include yet\n"), c);
+            fprintf(stderr,
+                    _("systrace: -%c needs the systraced daemon, which this version does "
+                      "not include yet\n"),
+                    c);
             return EXIT_USAGE;
         default:
             usage(stderr);
@@ -305,9 +308,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    struct store_options so = {.user_dir = o.no_user ? NULL : user_dir,
-                               .files = o.files,
-                               .n_files = o.n_files};
+    struct store_options so = {
+        .user_dir = o.no_user ? NULL : user_dir, .files = o.files, .n_files = o.n_files};
     struct store *store;
     r = store_new(&so, &store);
     if (r < 0) {
@@ -315,7 +317,9 @@ int main(int argc, char **argv)
         return 1;
     }
     struct log *log;
-    r = log_open(o.log_file ? LOG_TO_FILE : o.log_stderr ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+    r = log_open(o.log_file     ? LOG_TO_FILE
+                 : o.log_stderr ? LOG_TO_STDERR
+                                : LOG_TO_SYSLOG,
                  o.log_file, &log);
     if (r < 0) {
         fprintf(stderr, _("systrace: cannot open %s: %s\n"), o.log_file, strerror(-r));
@@ -368,9 +372,10 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, _("systrace: cannot start %s: %s\n"), program, err ? err : strerror(-r));
         if (r == -EPERM || r == -EACCES)
-            fprintf(stderr, "%s", _("Hint: the seccomp filter needs no_new_privs or "
-                                    "CAP_SYS_ADMIN, and pidfd_getfd needs ptrace access to the "
-                                    "child.\n"));
+            fprintf(stderr, "%s",
+                    _("Hint: the seccomp filter needs no_new_privs or "
+                      "CAP_SYS_ADMIN, and pidfd_getfd needs ptrace access to the "
+                      "child.\n"));
         free(err);
         return 126;
     }

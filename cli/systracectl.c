@@ -135,8 +135,7 @@ static int program_and_store(const struct options *o, const char *name, char **r
 static bool names_policy_file(const char *arg)
 {
     struct stat st;
-    return stat(arg, &st) == 0 && S_ISREG(st.st_mode) &&
-           !(st.st_mode & 0111);
+    return stat(arg, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 0111);
 }
 
 static int cmd_show(const struct options *o, int argc, char **argv)
@@ -204,12 +203,9 @@ int main(int argc, char **argv)
 {
     i18n_init();
     static const struct option longopts[] = {
-        {"policy-dir", required_argument, NULL, 'd'},
-        {"no-user-policies", no_argument, NULL, 'U'},
-        {"policy-file", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {0},
+        {"policy-dir", required_argument, NULL, 'd'},  {"no-user-policies", no_argument, NULL, 'U'},
+        {"policy-file", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},           {0},
     };
     struct options o = {0};
     int c;
@@ -262,8 +258,10 @@ int main(int argc, char **argv)
     static const char *const session_cmds[] = {"list", "attach", "detach", "kill", "log"};
     for (unsigned i = 0; i < ARRAY_SIZE(session_cmds); i++)
         if (streq(argv[0], session_cmds[i])) {
-            fprintf(stderr, _("systracectl: '%s' needs the systraced daemon, which this version "
-                              "does not include yet\n"), argv[0]);
+            fprintf(stderr,
+                    _("systracectl: '%s' needs the systraced daemon, which this version "
+                      "does not include yet\n"),
+                    argv[0]);
             return EXIT_USAGE;
         }
     fprintf(stderr, _("systracectl: unknown command '%s' (try --help)\n"), argv[0]);

@@ -22,8 +22,8 @@ int binary_resolve(const char *name, char **ret)
     int r = -ENOENT;
     for (const char *p = path;; p++) {
         const char *colon = strchrnul(p, ':');
-        _cleanup_free_ char *cand = colon == p ? xasprintf("./%s", name)
-                                               : xasprintf("%.*s/%s", (int)(colon - p), p, name);
+        _cleanup_free_ char *cand =
+            colon == p ? xasprintf("./%s", name) : xasprintf("%.*s/%s", (int)(colon - p), p, name);
         if (access(cand, X_OK) == 0) {
             char *abs = realpath(cand, NULL);
             if (abs) {

@@ -30,13 +30,13 @@
 #include "syscalls.h"
 #include "util.h"
 
-#define MAX_SEND (16u << 20) /* the most a sendto is copied at once */
+#define MAX_SEND                 (16u << 20) /* the most a sendto is copied at once */
 #define CAP_NET_BIND_SERVICE_BIT 10
 
 static gid_t own_groups[256];
 static int n_own_groups;
-static bool privileged;    /* root: can take another identity */
-static int own_root = -1;  /* our "/", for targets that share it */
+static bool privileged;   /* root: can take another identity */
+static int own_root = -1; /* our "/", for targets that share it */
 static uid_t own_fsuid;
 static gid_t own_fsgid;
 
@@ -106,8 +106,7 @@ static char *join(const char *dir, const char *last)
     return xasprintf("%s%s%s", dir, streq(dir, "/") ? "" : "/", last);
 }
 
-static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode,
-                      uint64_t resolve)
+static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
     struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
     long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -122,11 +121,11 @@ static int open_parent_checked(const struct emu_ctx *c, size_t i, char **ret_las
     const char *slash = strrchr(path, '/');
     if (!slash || path[0] != '/')
         return -ENOENT;
-    _cleanup_free_ char *dir = slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+    _cleanup_free_ char *dir =
+        slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
     const char *last = slash[1] ? slash + 1 : ".";
     _cleanup_close_ int other_root =
-        c->proc->root_prefix[0] ? open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC)
-                                : -1;
+        c->proc->root_prefix[0] ? open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
     int rootfd = c->proc->root_prefix[0] ? other_root : own_root;
     if (rootfd < 0)
         return -errno;
@@ -222,8 +221,10 @@ static int open_as(const struct emu_ctx *c, int dirfd, const char *path, uint64_
 static int emu_open(const struct emu_ctx *c)
 {
     uint64_t flags = c->call->oflags;
-    uint64_t mode = is(c, "open") ? arg(c, 2) : is(c, "openat") ? arg(c, 3)
-                    : is(c, "creat") ? arg(c, 1) : c->call->open_mode;
+    uint64_t mode = is(c, "open")     ? arg(c, 2)
+                    : is(c, "openat") ? arg(c, 3)
+                    : is(c, "creat")  ? arg(c, 1)
+                                      : c->call->open_mode;
     bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
     mode = creates ? (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
     const struct tr_path *p = &c->call->paths[0];
@@ -284,8 +285,11 @@ static int emu_stat(const struct emu_ctx *c)
     struct statx stx;
     if (fd >= 0) {
         if (x)
-            r = statx(fd, "", AT_EMPTY_PATH | ((int)arg(c, 2) & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)),
-                      (unsigned)arg(c, 3), &stx) < 0 ? -errno : 0;
+            r = statx(fd, "",
+                      AT_EMPTY_PATH | ((int)arg(c, 2) & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)),
+                      (unsigned)arg(c, 3), &stx) < 0
+                    ? -errno
+                    : 0;
         else
             r = fstatat(fd, "", &st, AT_EMPTY_PATH) < 0 ? -errno : 0;
         close(fd);
@@ -498,8 +502,8 @@ static int emu_change(const struct emu_ctx *c)
     long res = r;
     if (r == 0) {
         bool object = is(c, "chmod") || is(c, "fchmodat") || is(c, "chown") || is(c, "lchown") ||
-                      is(c, "fchownat") || is(c, "truncate") || is(c, "utime") ||
-                      is(c, "utimes") || is(c, "utimensat") || is(c, "futimesat");
+                      is(c, "fchownat") || is(c, "truncate") || is(c, "utime") || is(c, "utimes") ||
+                      is(c, "utimensat") || is(c, "futimesat");
         res = object ? do_on_object(c) : do_change(c);
     }
     unbecome_if(became);
@@ -610,7 +614,8 @@ static int gather_iov(const struct emu_ctx *c, struct buf *out)
     if (call->msg_iovlen > 1024)
         return EMSGSIZE;
     struct iovec *iov = xcalloc(call->msg_iovlen + 1, sizeof(*iov));
-    int r = tr_read_mem(c->n->pid, call->msg_iov, iov, call->msg_iovlen * sizeof(*iov)) < 0 ? EFAULT : 0;
+    int r = tr_read_mem(c->n->pid, call->msg_iov, iov, call->msg_iovlen * sizeof(*iov)) < 0 ? EFAULT
+                                                                                            : 0;
     for (uint64_t i = 0; r == 0 && i < call->msg_iovlen && out->len < MAX_SEND; i++)
         r = read_data(c, (uint64_t)(uintptr_t)iov[i].iov_base, iov[i].iov_len, out);
     free(iov);
@@ -643,7 +648,8 @@ static int emu_socket(const struct emu_ctx *c)
                 : (errno = EACCES, -1);
     } else {
         struct buf data = {0};
-        int err = is(c, "sendmsg") ? gather_iov(c, &data) : read_data(c, arg(c, 1), arg(c, 2), &data);
+        int err =
+            is(c, "sendmsg") ? gather_iov(c, &data) : read_data(c, arg(c, 1), arg(c, 2), &data);
         int flags = (int)arg(c, is(c, "sendmsg") ? 2 : 3);
         if (err) {
             errno = err;
@@ -799,8 +805,7 @@ const struct emu_continue_row *emu_continue_table(unsigned *ret_n)
     unsigned n = 0;
     for (unsigned i = 0; i < ARRAY_SIZE(table); i++)
         if (table[i].kind == EMU_CONTINUE || table[i].kind == EMU_VERIFY)
-            rows[n++] = (struct emu_continue_row){table[i].syscall, table[i].kind,
-                                                  table[i].reason};
+            rows[n++] = (struct emu_continue_row){table[i].syscall, table[i].kind, table[i].reason};
     *ret_n = n;
     return rows;
 }

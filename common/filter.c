@@ -19,26 +19,111 @@ static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_ur
 /* The supervisor must see these whatever the policy says: it tracks what each process runs and
  * the credentials and umask it performs calls with, and it refuses calls aimed at itself. */
 static const char *const always_notified[] = {
-    "execve", "execveat", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-    "setfsuid", "setfsgid", "setgroups", "capset", "umask", "ptrace", "process_vm_readv",
-    "process_vm_writev", "kcmp", "pidfd_open", "kill", "tkill", "tgkill", "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo", "prlimit64", "get_robust_list",
+    "execve",
+    "execveat",
+    "setuid",
+    "setgid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+    "setfsuid",
+    "setfsgid",
+    "setgroups",
+    "capset",
+    "umask",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_open",
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "prlimit64",
+    "get_robust_list",
 };
 
 /* Calls that touch nothing outside the process's own memory, descriptors it already holds, or its
  * own scheduling: with an open set of programs, a first-policy permit of one of these may still be
  * decided in the kernel. */
 static const char *const harmless[] = {
-    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "close",
-    "fstat", "lseek", "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "rt_sigaction",
-    "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "exit", "exit_group", "futex",
-    "set_robust_list", "get_robust_list", "set_tid_address", "rseq", "arch_prctl", "getpid",
-    "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
-    "getresgid", "getpgrp", "getpgid", "getsid", "clock_gettime", "clock_getres",
-    "gettimeofday", "time", "nanosleep", "clock_nanosleep", "sched_yield", "getrandom", "poll",
-    "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2", "dup", "dup2",
-    "dup3", "pipe", "pipe2", "uname", "getcwd", "getdents64", "umask", "sysinfo", "times",
-    "getrusage", "wait4", "waitid", "pause", "alarm", "restart_syscall",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "preadv",
+    "pwritev",
+    "close",
+    "fstat",
+    "lseek",
+    "brk",
+    "mmap",
+    "munmap",
+    "mremap",
+    "mprotect",
+    "madvise",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sigaltstack",
+    "exit",
+    "exit_group",
+    "futex",
+    "set_robust_list",
+    "get_robust_list",
+    "set_tid_address",
+    "rseq",
+    "arch_prctl",
+    "getpid",
+    "gettid",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getgroups",
+    "getresuid",
+    "getresgid",
+    "getpgrp",
+    "getpgid",
+    "getsid",
+    "clock_gettime",
+    "clock_getres",
+    "gettimeofday",
+    "time",
+    "nanosleep",
+    "clock_nanosleep",
+    "sched_yield",
+    "getrandom",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "dup",
+    "dup2",
+    "dup3",
+    "pipe",
+    "pipe2",
+    "uname",
+    "getcwd",
+    "getdents64",
+    "umask",
+    "sysinfo",
+    "times",
+    "getrusage",
+    "wait4",
+    "waitid",
+    "pause",
+    "alarm",
+    "restart_syscall",
 };
 
 static void set_by_name(struct filter_plan *plan, const char *const *names, size_t n,
@@ -96,8 +181,8 @@ static bool is_harmless(int nr)
     return false;
 }
 
-void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies,
-                          size_t n, bool open)
+void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies, size_t n,
+                          bool open)
 {
     *plan = (struct filter_plan){0};
     for (int nr = 0; nr < SYS_NR_LIMIT && n > 0; nr++) {
@@ -124,8 +209,8 @@ void filter_plan_policies(struct filter_plan *plan, const struct policy *const *
 static const char *exact_exec_target(const struct pol_rule *r)
 {
     const struct pol_expr *e = r->expr;
-    if (r->pred.subject != POL_PRED_NONE || !e || e->type != POL_EXPR_CMP ||
-        e->op != POL_OP_EQ || e->has_vars || e->ordinal != 0 || !streq(e->arg, "filename"))
+    if (r->pred.subject != POL_PRED_NONE || !e || e->type != POL_EXPR_CMP || e->op != POL_OP_EQ ||
+        e->has_vars || e->ordinal != 0 || !streq(e->arg, "filename"))
         return NULL;
     return e->value;
 }

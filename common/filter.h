@@ -26,8 +26,8 @@ void filter_plan_learn(struct filter_plan *plan);
 /* Enforce and ask modes. POLICIES are every policy that may govern a process of the tree; when
  * OPEN is set, the tree may also run programs that are not known, so only calls that the first
  * policy permits unconditionally and that are harmless for anyone are decided in the kernel. */
-void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies,
-                          size_t n, bool open);
+void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies, size_t n,
+                          bool open);
 struct store;
 /* The plan of a session of program FIRST under STORE: the policies that may govern the tree are
  * FIRST's and, transitively, those of the programs its policies let it execute by exact name; an

@@ -20,6 +20,7 @@ struct flag_name {
     const char *name;
 };
 
+/* clang-format off */
 #define F(x) {x, #x}
 
 static const struct flag_name open_flags[] = {
@@ -61,6 +62,7 @@ static const struct flag_name families[] = {
     F(AF_APPLETALK), F(AF_AX25), F(AF_IPX), F(AF_X25), F(AF_RDS), F(AF_LLC), F(AF_IB),
     F(AF_MPLS), F(AF_NFC), F(AF_KCM), F(AF_QIPCRTR), F(AF_SMC),
 };
+/* clang-format on */
 
 /* Names of the bits of VALUE from TABLE ("A|B"), the rest in hex; "0" when nothing is set. */
 static void flags_into(struct buf *b, uint64_t value, const struct flag_name *table, size_t n)

@@ -17,6 +17,7 @@ static inline void i18n_init(void)
 {
     setlocale(LC_ALL, "");
     const char *dir = getenv("SYSTRACE_LOCALEDIR");
-    bindtextdomain(GETTEXT_PACKAGE, dir && dir[0] == '/' && !getauxval(AT_SECURE) ? dir : LOCALEDIR);
+    bindtextdomain(GETTEXT_PACKAGE,
+                   dir && dir[0] == '/' && !getauxval(AT_SECURE) ? dir : LOCALEDIR);
     textdomain(GETTEXT_PACKAGE);
 }

@@ -6,12 +6,12 @@
 #include <sys/types.h>
 
 struct launch_options {
-    const char *path;     /* the resolved program to execute */
+    const char *path; /* the resolved program to execute */
     char *const *argv;
-    bool set_creds;       /* -c user:group */
+    bool set_creds; /* -c user:group */
     uid_t uid;
     gid_t gid;
-    const gid_t *groups;  /* supplementary groups for -c */
+    const gid_t *groups; /* supplementary groups for -c */
     size_t n_groups;
     const struct sock_fprog *filter;
 };
@@ -19,7 +19,7 @@ struct launch_options {
 struct launch_child {
     pid_t pid;
     int pidfd;
-    int listener; /* the supervisor's copy; the child keeps none past exec */
+    int listener;  /* the supervisor's copy; the child keeps none past exec */
     int report_fd; /* the child's report pipe, until launch_exec_result */
 };
 

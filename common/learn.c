@@ -23,7 +23,7 @@ struct program {
 struct learner {
     char *dir;
     struct log *log;
-    pthread_mutex_t lock;   /* programs */
+    pthread_mutex_t lock;       /* programs */
     pthread_mutex_t flush_lock; /* one flush at a time */
     pthread_cond_t wake;
     bool stopping;

@@ -215,8 +215,8 @@ static uint32_t hash_string(const char *s)
 static bool indexable(const struct pol_rule *r)
 {
     const struct pol_expr *e = r->expr;
-    return e && e->type == POL_EXPR_CMP && e->op == POL_OP_EQ && !e->has_vars &&
-           e->ordinal == 0 && streq(e->arg, "filename");
+    return e && e->type == POL_EXPR_CMP && e->op == POL_OP_EQ && !e->has_vars && e->ordinal == 0 &&
+           streq(e->arg, "filename");
 }
 
 void pol_index_free(struct pol_index *index)

@@ -46,7 +46,7 @@ struct parser {
     size_t pos;
     struct token tok; /* the current token */
     unsigned terms;
-    char *err;        /* the first error, NULL while none */
+    char *err; /* the first error, NULL while none */
     size_t err_pos;
 };
 
@@ -114,11 +114,21 @@ static void lex_string(struct parser *p)
         char e = p->s[esc + 1];
         p->pos += 2;
         switch (e) {
-        case 'n': buf_putc(&b, '\n'); break;
-        case 'r': buf_putc(&b, '\r'); break;
-        case 't': buf_putc(&b, '\t'); break;
-        case '"': buf_putc(&b, '"'); break;
-        case '\\': buf_putc(&b, '\\'); break;
+        case 'n':
+            buf_putc(&b, '\n');
+            break;
+        case 'r':
+            buf_putc(&b, '\r');
+            break;
+        case 't':
+            buf_putc(&b, '\t');
+            break;
+        case '"':
+            buf_putc(&b, '"');
+            break;
+        case '\\':
+            buf_putc(&b, '\\');
+            break;
         case 'x': {
             int hi = p->pos < p->len ? hex_digit(p->s[p->pos]) : -1;
             int lo = p->pos + 1 < p->len ? hex_digit(p->s[p->pos + 1]) : -1;
@@ -159,9 +169,9 @@ static void next(struct parser *p)
         const char *text;
         enum tok type;
     } punct[] = {
-        {"->", T_ARROW}, {"!=", T_NE}, {"(", T_LPAREN}, {")", T_RPAREN}, {"[", T_LBRACK},
-        {"]", T_RBRACK}, {",", T_COMMA}, {":", T_COLON}, {"=", T_EQ},    {"<", T_LT},
-        {">", T_GT},
+        {"->", T_ARROW}, {"!=", T_NE},    {"(", T_LPAREN}, {")", T_RPAREN},
+        {"[", T_LBRACK}, {"]", T_RBRACK}, {",", T_COMMA},  {":", T_COLON},
+        {"=", T_EQ},     {"<", T_LT},     {">", T_GT},
     };
     for (unsigned i = 0; i < ARRAY_SIZE(punct); i++) {
         size_t n = strlen(punct[i].text);
@@ -227,8 +237,8 @@ static bool is_number(const char *s)
 }
 
 static const char *const op_names[POL_OP_MAX] = {
-    [POL_OP_EQ] = "eq",     [POL_OP_NEQ] = "neq",       [POL_OP_MATCH] = "match",
-    [POL_OP_SUB] = "sub",   [POL_OP_NSUB] = "nsub",     [POL_OP_INPATH] = "inpath",
+    [POL_OP_EQ] = "eq",   [POL_OP_NEQ] = "neq",   [POL_OP_MATCH] = "match",
+    [POL_OP_SUB] = "sub", [POL_OP_NSUB] = "nsub", [POL_OP_INPATH] = "inpath",
     [POL_OP_RE] = "re",
 };
 
@@ -315,8 +325,10 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
 {
     struct parser *p = c->p;
     if (!sys_arg_name_known(p->tok.text)) {
-        fail_at(p, p->tok.start, "unknown argument '%.40s' (expected an argument such as "
-                "filename, sockaddr, oflags, uid, signame, or 'true', 'not', '(')", p->tok.text);
+        fail_at(p, p->tok.start,
+                "unknown argument '%.40s' (expected an argument such as "
+                "filename, sockaddr, oflags, uid, signame, or 'true', 'not', '(')",
+                p->tok.text);
         return NULL;
     }
     struct pol_expr *e = new_expr(p, POL_EXPR_CMP);
@@ -385,8 +397,7 @@ static struct pol_expr *parse_unary(struct rule_ctx *c, unsigned depth)
 {
     struct parser *p = c->p;
     if (depth > MAX_NESTING) {
-        fail_at(p, p->tok.start, "expression nested too deeply (more than %d levels)",
-                MAX_NESTING);
+        fail_at(p, p->tok.start, "expression nested too deeply (more than %d levels)", MAX_NESTING);
         return NULL;
     }
     if (p->tok.type == T_LPAREN) {
@@ -429,8 +440,8 @@ static struct pol_expr *parse_binary(struct rule_ctx *c, unsigned depth, const c
                                      enum pol_expr_type type)
 {
     struct parser *p = c->p;
-    struct pol_expr *l = type == POL_EXPR_OR ? parse_binary(c, depth, "and", POL_EXPR_AND)
-                                             : parse_unary(c, depth);
+    struct pol_expr *l =
+        type == POL_EXPR_OR ? parse_binary(c, depth, "and", POL_EXPR_AND) : parse_unary(c, depth);
     while (l && word_is(p, word)) {
         next(p);
         struct pol_expr *r = type == POL_EXPR_OR ? parse_binary(c, depth, "and", POL_EXPR_AND)
@@ -476,8 +487,10 @@ static bool parse_action(struct rule_ctx *c, struct pol_rule *r)
         }
         r->err = errname_to_errno(p->tok.text);
         if (r->err < 0) {
-            fail_at(p, p->tok.start, "unknown errno '%.40s' (expected a name such as eperm, "
-                    "enoent, eacces)", p->tok.text);
+            fail_at(p, p->tok.start,
+                    "unknown errno '%.40s' (expected a name such as eperm, "
+                    "enoent, eacces)",
+                    p->tok.text);
             return false;
         }
         next(p);
@@ -527,8 +540,8 @@ static bool parse_action(struct rule_ctx *c, struct pol_rule *r)
             return false;
         }
         next(p);
-        static const enum tok op_toks[] = {[POL_PRED_EQ] = T_EQ, [POL_PRED_NE] = T_NE,
-                                           [POL_PRED_LT] = T_LT, [POL_PRED_GT] = T_GT};
+        static const enum tok op_toks[] = {
+            [POL_PRED_EQ] = T_EQ, [POL_PRED_NE] = T_NE, [POL_PRED_LT] = T_LT, [POL_PRED_GT] = T_GT};
         int op = -1;
         for (unsigned i = 0; i < ARRAY_SIZE(op_toks); i++)
             if (p->tok.type == op_toks[i])
@@ -544,8 +557,7 @@ static bool parse_action(struct rule_ctx *c, struct pol_rule *r)
             return false;
         }
         if ((op == POL_PRED_LT || op == POL_PRED_GT) && !is_number(p->tok.text)) {
-            fail_at(p, p->tok.start, "'<' and '>' compare numeric ids; found '%.40s'",
-                    p->tok.text);
+            fail_at(p, p->tok.start, "'<' and '>' compare numeric ids; found '%.40s'", p->tok.text);
             return false;
         }
         r->pred.value = steal_pointer(&p->tok.text);
@@ -760,7 +772,8 @@ static bool parse_header(struct parser *p, struct policy *pol)
         return false;
     }
     if (path[0] != '/' && !(path_len > 2 && path[0] == '*' && path[1] == '/')) {
-        fail_at(p, (size_t)(path - p->s), "policy path '%.*s' is not absolute (expected "
+        fail_at(p, (size_t)(path - p->s),
+                "policy path '%.*s' is not absolute (expected "
                 "/path/of/program, or */name in a policy file given with -f)",
                 (int)(path_len > 200 ? 200 : path_len), path);
         return false;
@@ -778,8 +791,7 @@ static bool parse_header(struct parser *p, struct policy *pol)
     trim(&name, &name_len);
     char *emulation = xstrndup(name, name_len);
     if (!sys_emulation_known(emulation)) {
-        fail_at(p, (size_t)(name - p->s), "unknown emulation '%.40s' (expected native)",
-                emulation);
+        fail_at(p, (size_t)(name - p->s), "unknown emulation '%.40s' (expected native)", emulation);
         free(emulation);
         return false;
     }

@@ -140,8 +140,8 @@ static void rule_into(struct buf *b, const struct pol_rule *r)
             buf_printf(b, ":%s", r->as_group);
     }
     if (r->pred.subject != POL_PRED_NONE) {
-        static const char *const ops[] = {[POL_PRED_EQ] = "=", [POL_PRED_NE] = "!=",
-                                          [POL_PRED_LT] = "<", [POL_PRED_GT] = ">"};
+        static const char *const ops[] = {
+            [POL_PRED_EQ] = "=", [POL_PRED_NE] = "!=", [POL_PRED_LT] = "<", [POL_PRED_GT] = ">"};
         buf_printf(b, ", if %s %s ", r->pred.subject == POL_PRED_USER ? "user" : "group",
                    ops[r->pred.op]);
         if (is_plain_word(r->pred.value))

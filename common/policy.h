@@ -33,13 +33,13 @@ struct pol_expr {
     enum pol_expr_type type;
     struct pol_expr *left, *right; /* NOT uses left */
     /* POL_EXPR_CMP: */
-    char *arg;         /* argument name: "filename" */
-    unsigned ordinal;  /* ARG[n]: the n-th argument of that name, 0 when not written */
-    bool has_ordinal;  /* written with [n] */
+    char *arg;        /* argument name: "filename" */
+    unsigned ordinal; /* ARG[n]: the n-th argument of that name, 0 when not written */
+    bool has_ordinal; /* written with [n] */
     enum pol_op op;
-    char *value;       /* the string, escapes resolved */
-    bool has_vars;     /* value names $HOME, $USER or $CWD */
-    regex_t *re;       /* POL_OP_RE without variables: compiled once at parse time */
+    char *value;   /* the string, escapes resolved */
+    bool has_vars; /* value names $HOME, $USER or $CWD */
+    regex_t *re;   /* POL_OP_RE without variables: compiled once at parse time */
 };
 
 enum pol_action {
@@ -74,11 +74,11 @@ struct pol_rule {
     enum sys_alias alias;  /* SYS_ALIAS_NONE unless name is an alias */
     struct pol_expr *expr; /* NULL for an unconditional rule */
     enum pol_action action;
-    int err;               /* errno for deny (and for a denied ask); 0: not written (EPERM) */
+    int err; /* errno for deny (and for a denied ask); 0: not written (EPERM) */
     bool log;
     char *as_user, *as_group; /* privilege elevation, NULL when not written */
     struct pol_predicate pred;
-    unsigned line;         /* where the rule was read, 0 when built in memory */
+    unsigned line; /* where the rule was read, 0 when built in memory */
 };
 
 /* An index over a policy's rules so that thousands of learned exact rules cost about what twenty
@@ -88,11 +88,11 @@ struct pol_index {
     struct pol_index_slot {
         uint32_t hash;
         uint32_t rule_plus_one; /* 0: empty */
-    } *slots;
-    size_t mask;         /* slots - 1, a power of two minus one */
-    uint32_t *others;    /* the rules that are not indexed, in file order */
+    } * slots;
+    size_t mask;      /* slots - 1, a power of two minus one */
+    uint32_t *others; /* the rules that are not indexed, in file order */
     size_t n_others;
-    size_t first_exact;  /* the first indexed rule, SIZE_MAX if none */
+    size_t first_exact; /* the first indexed rule, SIZE_MAX if none */
 };
 
 struct policy {
@@ -100,10 +100,10 @@ struct policy {
     char *emulation; /* as written: native or linux64 */
     struct pol_rule *rules;
     size_t n_rules;
-    bool uses_cwd;      /* some rule compares with $CWD (the supervisor then reads it) */
+    bool uses_cwd; /* some rule compares with $CWD (the supervisor then reads it) */
     struct pol_index index;
-    unsigned line;      /* the header's line */
-    unsigned end_line;  /* the last line that belongs to this policy's header or rules */
+    unsigned line;     /* the header's line */
+    unsigned end_line; /* the last line that belongs to this policy's header or rules */
 };
 
 struct pol_file {
@@ -163,16 +163,16 @@ struct pol_value {
 };
 
 struct pol_request {
-    int nr;                 /* the call */
-    enum sys_alias alias;   /* its alias for these flags, SYS_ALIAS_NONE with -u */
+    int nr;               /* the call */
+    enum sys_alias alias; /* its alias for these flags, SYS_ALIAS_NONE with -u */
     const struct pol_value *args;
     size_t n_args;
-    uid_t uid;              /* for ", if user …" */
+    uid_t uid; /* for ", if user …" */
     gid_t gid;
-    const char *user;       /* user and group names (NULL when unknown); also $USER */
+    const char *user; /* user and group names (NULL when unknown); also $USER */
     const char *group;
-    const char *home;       /* $HOME */
-    const char *cwd;        /* $CWD */
+    const char *home; /* $HOME */
+    const char *cwd;  /* $CWD */
 };
 
 /* The first rule of POLICY that matches REQ, or NULL when none does. *ret_read_memory (may be

@@ -17,7 +17,7 @@
 
 #include "util.h"
 
-#define BUCKETS 1024
+#define BUCKETS  1024
 #define SWEEP_AT 4096
 
 struct status {
@@ -37,15 +37,15 @@ struct proc {
     ino_t ino;
     char *binary;
     bool launching;
-    char *pending;     /* path of a permitted execve, until the next request */
+    char *pending; /* path of a permitted execve, until the next request */
     char *pending_raw;
     bool pending_script;
-    pid_t pending_tid;         /* the thread that called execve */
-    bool pending_known;        /* the identity below was read when the exec was permitted */
-    struct stat pending_id;    /* the file permitted */
+    pid_t pending_tid;      /* the thread that called execve */
+    bool pending_known;     /* the identity below was read when the exec was permitted */
+    struct stat pending_id; /* the file permitted */
     bool has_interp;
-    struct stat interp_id;     /* its #! interpreter, for a script */
-    bool mismatch;             /* an exec ran something else than what was permitted */
+    struct stat interp_id; /* its #! interpreter, for a script */
+    bool mismatch;         /* an exec ran something else than what was permitted */
     bool creds_valid;
     uid_t uid;
     gid_t gid;
@@ -134,7 +134,6 @@ static void sweep(struct procs *p)
         }
 }
 
-
 static int read_status(pid_t tid, struct status *st)
 {
     char path[32];
@@ -148,7 +147,8 @@ static int read_status(pid_t tid, struct status *st)
     *st = (struct status){.umask = 022};
     unsigned long real, eff, saved, fs;
     unsigned int mask;
-    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         if (sscanf(line, "Tgid: %d", &st->tgid) == 1 || sscanf(line, "PPid: %d", &st->ppid) == 1)
             continue;
         if (sscanf(line, "Umask: %o", &mask) == 1)

@@ -13,14 +13,14 @@ struct procs;
 /* A consistent copy for one request. */
 struct proc_info {
     pid_t tgid;
-    char *binary; /* the program the process runs now, absolute and resolved */
-    bool launching; /* still the launcher's child, before its exec */
+    char *binary;       /* the program the process runs now, absolute and resolved */
+    bool launching;     /* still the launcher's child, before its exec */
     bool exec_mismatch; /* its last exec ran something else than the file permitted (once) */
     uid_t uid;
     gid_t gid;
-    char *user;   /* names, or the numbers as text */
+    char *user; /* names, or the numbers as text */
     char *group;
-    char *home;   /* the passwd home of uid, NULL if none */
+    char *home; /* the passwd home of uid, NULL if none */
     /* What file access is checked against, for performing calls on the process's behalf. */
     uid_t ruid, fsuid;
     gid_t rgid, fsgid;

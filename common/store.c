@@ -158,8 +158,8 @@ static const struct policy *find_policy(const struct pol_file *file, const char 
 }
 
 /* Canonical texts of the rules to add: RULES minus those POL already has, minus repeats. */
-static int new_rules(const struct policy *pol, const char *const *rules, size_t n,
-                     struct buf *out, size_t *ret_added, char **ret_error)
+static int new_rules(const struct policy *pol, const char *const *rules, size_t n, struct buf *out,
+                     size_t *ret_added, char **ret_error)
 {
     size_t have = pol ? pol->n_rules : 0;
     char **seen = xcalloc(have + n, sizeof(*seen));
@@ -241,15 +241,14 @@ static void splice_rules(struct buf *out, const char *text, size_t len, const st
 
 /* store_append's work once DIRFD is locked. */
 static int append_locked(int dirfd, const char *dir, const char *name, const char *binary,
-                         const char *const *rules, size_t n, size_t *ret_added,
-                         char **ret_error)
+                         const char *const *rules, size_t n, size_t *ret_added, char **ret_error)
 {
     _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) {
         int r = -errno;
         if (r == -ELOOP)
-            *ret_error = xasprintf("%s/%s is a symbolic link; refusing to write through it",
-                                   dir, name);
+            *ret_error =
+                xasprintf("%s/%s is a symbolic link; refusing to write through it", dir, name);
         return r;
     }
     struct stat st;
@@ -328,10 +327,10 @@ int store_watch_dir(struct store *store, const char *dir)
 {
     if (store->inotify_fd < 0)
         return -EBADF;
-    int wd = inotify_add_watch(store->inotify_fd, dir,
-                               IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-                                   IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
-                                   IN_ONLYDIR);
+    int wd =
+        inotify_add_watch(store->inotify_fd, dir,
+                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE |
+                              IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
     if (wd < 0)
         return -errno;
     pthread_mutex_lock(&store->lock);

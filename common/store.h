@@ -8,8 +8,8 @@
 #include "policy.h"
 
 struct store_options {
-    const char *user_dir;   /* -d DIR or ~/.systrace; NULL skips user policies (-U) */
-    const char *global_dir; /* NULL: store_default_global_dir() */
+    const char *user_dir;     /* -d DIR or ~/.systrace; NULL skips user policies (-U) */
+    const char *global_dir;   /* NULL: store_default_global_dir() */
     const char *const *files; /* -f FILE…, searched first */
     size_t n_files;
 };
@@ -50,7 +50,7 @@ struct store_policy {
     const struct policy *policy; /* NULL when no file governs the binary */
     const char *path;            /* the file it came from */
     enum store_origin origin;
-    struct store_file *file;     /* keeps the above alive */
+    struct store_file *file; /* keeps the above alive */
 };
 
 typedef void (*store_report_fn)(void *userdata, const char *message);

@@ -163,7 +163,8 @@ static char *parent_dir(const char *path)
     return xstrndup(path, (size_t)(slash - path));
 }
 
-/* The parent directory with a star, then the ladder up to the top directory, then the extension glob. */
+/* The parent directory with a star, then the ladder up to the top directory, then the extension
+ * glob. */
 static void add_globs(struct list *l, const char *rule_name, const struct pol_request *req,
                       size_t idx, const char *path, const char *action)
 {

@@ -10,8 +10,8 @@
 /* The exact rule for REQ, as learn mode writes it: "native-NAME: filename eq \"/x\" and … then
  * ACTION", or "native-NAME: ACTION" when no argument identifies the call. A value that changes
  * from run to run for the same object is matched by a pattern instead: "pipe:*" for a pipe,
- * "/proc/[0-9]*\/status" for a pid under /proc, "/dev/pts/[0-9]*" for a terminal. RULE_NAME is the call
- * or its alias; ACTION is e.g. "permit" or "deny[eacces]". Caller frees. */
+ * "/proc/[0-9]*\/status" for a pid under /proc, "/dev/pts/[0-9]*" for a terminal. RULE_NAME is the
+ * call or its alias; ACTION is e.g. "permit" or "deny[eacces]". Caller frees. */
 char *suggest_exact(const char *rule_name, const struct pol_request *req, const char *action);
 
 /* Suggested rule lines for REQ with ACTION, best first, each distinct. Returns the count; *ret is

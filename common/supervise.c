@@ -278,8 +278,8 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
         const char *one[] = {line};
         int rr = store_append(dir, r->governing, one, 1, NULL, &err);
         if (rr < 0)
-            log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s",
-                      r->governing, err ? err : strerror(-rr));
+            log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s", r->governing,
+                      err ? err : strerror(-rr));
         free(err);
         if (rr == 0) {
             pol_rule_free(rule);
@@ -324,8 +324,13 @@ static void ask(struct sup *s, struct request *r, struct verdict *v)
     if ((a.action == SUP_PERMIT || a.action == SUP_DENY) && a.scope != SUP_ONCE)
         remember(s, r, &a);
     /* The person saw the call's arguments: a permit depends on them if they came from memory. */
-    *v = (struct verdict){a.action, a.action == SUP_DENY ? (a.err ? a.err : EPERM) : 0, true,
-                          "answered", NULL, NULL, r->call.reads_memory};
+    *v = (struct verdict){a.action,
+                          a.action == SUP_DENY ? (a.err ? a.err : EPERM) : 0,
+                          true,
+                          "answered",
+                          NULL,
+                          NULL,
+                          r->call.reads_memory};
     free(a.rule);
 }
 
@@ -407,9 +412,9 @@ static bool is_call(int nr, const char *name)
 
 static bool changes_credentials(int nr)
 {
-    static const char *const calls[] = {"setuid", "setgid", "setreuid", "setregid", "setresuid",
-                                        "setresgid", "setfsuid", "setfsgid", "setgroups",
-                                        "capset", "umask"};
+    static const char *const calls[] = {"setuid",    "setgid",    "setreuid", "setregid",
+                                        "setresuid", "setresgid", "setfsuid", "setfsgid",
+                                        "setgroups", "capset",    "umask"};
     for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
         if (is_call(nr, calls[i]))
             return true;
@@ -444,13 +449,14 @@ static _unused_ int recheck(void *data, size_t path_index, const char *actual)
     req.args = values;
     bool read_memory = false;
     const struct pol_rule *rule = match_rule(c->sup, r, &req, &read_memory);
-    int err = !rule ? EPERM
+    int err = !rule                                                             ? EPERM
               : rule->action == POL_PERMIT && !rule->as_user && !rule->as_group ? 0
-              : rule->action == POL_DENY && rule->err > 0 ? rule->err
-                                                          : EPERM;
+              : rule->action == POL_DENY && rule->err > 0                       ? rule->err
+                                                                                : EPERM;
     _cleanup_free_ char *q = pol_quote(actual);
-    log_event(c->sup->cfg.log, "pid=%d syscall=%s reached filename=%s instead of the path checked: %s",
-              r->n->pid, r->syscall, q, err ? "denied" : "permitted");
+    log_event(c->sup->cfg.log,
+              "pid=%d syscall=%s reached filename=%s instead of the path checked: %s", r->n->pid,
+              r->syscall, q, err ? "denied" : "permitted");
     return err;
 }
 
@@ -525,7 +531,6 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
     }
 }
 
-
 /* Whether R's policy is another version than the last one seen for its program. */
 static bool policy_changed(struct sup *s, const struct request *r)
 {
@@ -587,19 +592,26 @@ static int protect_supervisor(const struct request *r)
         const char *syscall;
         int pid_args[2]; /* arguments holding a pid, -1 for none */
     } by_pid[] = {
-        {"ptrace", {1, -1}},           {"process_vm_readv", {0, -1}},
-        {"process_vm_writev", {0, -1}}, {"kcmp", {0, 1}},
-        {"pidfd_open", {0, -1}},       {"kill", {0, -1}},
-        {"tkill", {0, -1}},            {"tgkill", {0, 1}},
-        {"rt_sigqueueinfo", {0, -1}},  {"rt_tgsigqueueinfo", {0, 1}},
-        {"prlimit64", {0, -1}},        {"get_robust_list", {0, -1}},
+        {"ptrace", {1, -1}},
+        {"process_vm_readv", {0, -1}},
+        {"process_vm_writev", {0, -1}},
+        {"kcmp", {0, 1}},
+        {"pidfd_open", {0, -1}},
+        {"kill", {0, -1}},
+        {"tkill", {0, -1}},
+        {"tgkill", {0, 1}},
+        {"rt_sigqueueinfo", {0, -1}},
+        {"rt_tgsigqueueinfo", {0, 1}},
+        {"prlimit64", {0, -1}},
+        {"get_robust_list", {0, -1}},
     };
     const uint64_t *args = (const uint64_t *)r->n->data.args;
     for (size_t i = 0; i < ARRAY_SIZE(by_pid); i++) {
         if (!streq(r->syscall, by_pid[i].syscall))
             continue;
         for (int k = 0; k < 2; k++)
-            if (by_pid[i].pid_args[k] >= 0 && is_supervisor((int)(uint32_t)args[by_pid[i].pid_args[k]]))
+            if (by_pid[i].pid_args[k] >= 0 &&
+                is_supervisor((int)(uint32_t)args[by_pid[i].pid_args[k]]))
                 return EPERM;
         /* The whole process group holds the launcher: no SIGKILL or SIGSTOP for it. */
         int sig = (int)(uint32_t)args[1];
@@ -644,7 +656,8 @@ static void serve(struct sup *s, struct request *r)
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);
     /* $CWD costs a readlink: only for policies that compare with it, and for questions. */
-    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode == SUP_ASK || s->n_session) {
+    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode == SUP_ASK ||
+        s->n_session) {
         char link[32], cwd[4097];
         snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
         ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
@@ -691,8 +704,10 @@ static void handle(struct sup *s, const struct seccomp_notif *n)
     if (r.proc.exec_mismatch && s->cfg.mode != SUP_LEARN) {
         /* It runs something else than the program its execve was permitted for. */
         _cleanup_free_ char *bin = pol_quote(r.proc.binary);
-        log_event(s->cfg.log, "pid=%d exec verification failed: it runs %s, not the program "
-                              "permitted; killed", n->pid, bin);
+        log_event(s->cfg.log,
+                  "pid=%d exec verification failed: it runs %s, not the program "
+                  "permitted; killed",
+                  n->pid, bin);
         kill(r.proc.tgid, SIGKILL);
         notify_return(s->cfg.listener, n->id, 0, EPERM);
         proc_info_clear(&r.proc);

@@ -58,8 +58,8 @@ struct sup_answer {
  * died); an asker that waits should look at it now and then. Returns -errno when it cannot ask
  * (the call is then denied once). */
 typedef int (*sup_ask_fn)(void *userdata, const struct sup_question *q,
-                          bool (*still_pending)(const struct sup_question *q, void *ctx),
-                          void *ctx, struct sup_answer *ret);
+                          bool (*still_pending)(const struct sup_question *q, void *ctx), void *ctx,
+                          struct sup_answer *ret);
 
 struct sup_config {
     int listener;
@@ -69,9 +69,9 @@ struct sup_config {
     bool inherit;  /* -i: every process keeps the first program's policy */
     bool no_alias; /* -u */
     const char *first_binary;
-    pid_t launch_pid;         /* the launcher's child: its calls before its exec are ours */
+    pid_t launch_pid;               /* the launcher's child: its calls before its exec are ours */
     const struct filter_plan *plan; /* what the kernel decides in this session, or NULL */
-    sup_ask_fn ask;           /* NULL: ask mode denies once and logs */
+    sup_ask_fn ask;                 /* NULL: ask mode denies once and logs */
     void *ask_data;
 };
 

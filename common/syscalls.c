@@ -10,11 +10,11 @@
 
 #include "util.h"
 
-
 static const char *nr_names[SYS_NR_LIMIT];
 static const struct sys_schema *nr_schema[SYS_NR_LIMIT];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
+/* clang-format off */
 /* The arguments a rule can test. dirfd -1 means relative to the cwd. */
 #define ARG(n, k, i)         {n, k, i, -1, SYS_FOLLOW, -1}
 #define PATH(i)              {"filename", SYS_ARG_PATH, i, -1, SYS_FOLLOW, -1}
@@ -190,6 +190,7 @@ static const struct sys_schema schema[] = {
     {"syncfs", {FD(0)}},
     {"epoll_ctl", {FD(0), FD(2)}},
 };
+/* clang-format on */
 
 /* fsread and fswrite. The open family is split by its flags; the rest belongs always. Calls on
  * fds (fchmod, fgetxattr…) are not here: they name no path. */

@@ -73,20 +73,20 @@ enum sys_arg_kind {
 
 /* How the last component of a path is resolved. */
 enum sys_follow {
-    SYS_FOLLOW,          /* symlinks followed, as stat(2) */
-    SYS_NOFOLLOW,        /* the link itself, as lstat(2), unlink(2) */
-    SYS_FOLLOW_UNLESS_AT, /* followed unless AT_SYMLINK_NOFOLLOW is in argument .flags */
+    SYS_FOLLOW,             /* symlinks followed, as stat(2) */
+    SYS_NOFOLLOW,           /* the link itself, as lstat(2), unlink(2) */
+    SYS_FOLLOW_UNLESS_AT,   /* followed unless AT_SYMLINK_NOFOLLOW is in argument .flags */
     SYS_NOFOLLOW_UNLESS_AT, /* not followed unless AT_SYMLINK_FOLLOW is in argument .flags */
-    SYS_FOLLOW_OPEN,     /* open flags in .flags: O_NOFOLLOW, or O_CREAT|O_EXCL, stop at the link */
+    SYS_FOLLOW_OPEN, /* open flags in .flags: O_NOFOLLOW, or O_CREAT|O_EXCL, stop at the link */
 };
 
 struct sys_arg {
-    const char *name;  /* the policy's argument name */
+    const char *name; /* the policy's argument name */
     enum sys_arg_kind kind;
-    int8_t index;      /* which argument of the call (0-5) */
-    int8_t aux;        /* PATH: argument holding the dirfd, -1 for the cwd; SOCKADDR: the length */
+    int8_t index; /* which argument of the call (0-5) */
+    int8_t aux;   /* PATH: argument holding the dirfd, -1 for the cwd; SOCKADDR: the length */
     enum sys_follow follow;
-    int8_t flags;      /* argument holding AT_ or O_ flags that decide following, -1 if none */
+    int8_t flags; /* argument holding AT_ or O_ flags that decide following, -1 if none */
 };
 
 #define SYS_MAX_ARGS 6

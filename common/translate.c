@@ -17,9 +17,9 @@
 #include "syscalls.h"
 #include "util.h"
 
-#define PAGE 4096u
-#define MAX_SYMLINKS 40
-#define MAX_ARGV 4096
+#define PAGE           4096u
+#define MAX_SYMLINKS   40
+#define MAX_ARGV       4096
 #define MAX_ARGV_BYTES (128u * 1024)
 
 int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
@@ -369,8 +369,8 @@ static bool follows(const struct sys_arg *a, const uint64_t *args, uint64_t ofla
     return true;
 }
 
-#define RESOLVE_RESTRICTING                                                                       \
-    (RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |                \
+#define RESOLVE_RESTRICTING                                                                        \
+    (RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS |                 \
      RESOLVE_NO_SYMLINKS)
 
 char *tr_fd_path(int fd, const char *root_prefix)

@@ -34,18 +34,18 @@ struct tr_call {
     struct pol_value values[TR_MAX_VALUES];
     size_t n_values;
     char *owned[TR_MAX_VALUES];
-    uint64_t oflags;   /* open flags (also from struct open_how), for the alias split */
+    uint64_t oflags;       /* open flags (also from struct open_how), for the alias split */
     uint64_t open_mode;    /* openat2's how.mode */
     uint64_t open_resolve; /* openat2's how.resolve */
-    bool reads_memory; /* some value came from the target's memory */
-    int err;           /* > 0: the errno the kernel itself would give for these arguments */
-    const char *err_arg; /* the argument that caused err */
+    bool reads_memory;     /* some value came from the target's memory */
+    int err;               /* > 0: the errno the kernel itself would give for these arguments */
+    const char *err_arg;   /* the argument that caused err */
     /* Copies of what was read from memory, for performing the call on them (never re-read). */
     struct tr_path paths[2];
     size_t n_paths;
-    char *linkname;    /* symlink's target, as written */
+    char *linkname;               /* symlink's target, as written */
     struct sockaddr_storage addr; /* the address of connect, bind, sendto, sendmsg */
-    unsigned addr_len; /* 0 when the call has none */
+    unsigned addr_len;            /* 0 when the call has none */
     uint64_t msg_iov, msg_iovlen, msg_controllen; /* sendmsg's struct msghdr, as read once */
 };
 

@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define _cleanup_(f)       __attribute__((cleanup(f)))
-#define _cleanup_free_     _cleanup_(cleanup_freep)
-#define _cleanup_close_    _cleanup_(cleanup_closep)
-#define _cleanup_fclose_   _cleanup_(cleanup_fclosep)
-#define _printf_(a, b)     __attribute__((format(printf, a, b)))
-#define _unused_           __attribute__((unused))
-#define ARRAY_SIZE(a)      (sizeof(a) / sizeof((a)[0]))
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(cleanup_freep)
+#define _cleanup_close_  _cleanup_(cleanup_closep)
+#define _cleanup_fclose_ _cleanup_(cleanup_fclosep)
+#define _printf_(a, b)   __attribute__((format(printf, a, b)))
+#define _unused_         __attribute__((unused))
+#define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
 
 static inline void cleanup_freep(void *p)
 {

@@ -137,9 +137,9 @@ int main(int argc, char **argv)
             socklen_t len = 0;
             int family = inet_addr_of(a, argv[i + 1], &ss, &len);
             int fd = socket(family, SOCK_STREAM, 0);
-            long r = fd < 0 ? fd
-                            : !strcmp(cmd, "connect") ? connect(fd, (struct sockaddr *)&ss, len)
-                                                      : bind(fd, (struct sockaddr *)&ss, len);
+            long r = fd < 0                    ? fd
+                     : !strcmp(cmd, "connect") ? connect(fd, (struct sockaddr *)&ss, len)
+                                               : bind(fd, (struct sockaddr *)&ss, len);
             char both[128];
             snprintf(both, sizeof(both), "%s:%s", a, argv[i + 1]);
             result(cmd, both, r);
@@ -153,8 +153,8 @@ int main(int argc, char **argv)
             int fd = socket(family, SOCK_DGRAM, 0);
             char hello[] = "hel", lo[] = "lo";
             struct iovec iov[2] = {{hello, 3}, {lo, 2}};
-            struct msghdr m = {.msg_name = &ss, .msg_namelen = len, .msg_iov = iov,
-                               .msg_iovlen = 2};
+            struct msghdr m = {
+                .msg_name = &ss, .msg_namelen = len, .msg_iov = iov, .msg_iovlen = 2};
             char both[128];
             snprintf(both, sizeof(both), "%s:%s", a, argv[i + 1]);
             result(cmd, both, fd < 0 ? fd : sendmsg(fd, &m, 0));
@@ -187,7 +187,8 @@ int main(int argc, char **argv)
             }
             int st = 0;
             waitpid(pid, &st, 0);
-            printf("spawn %s: exit %d\n", v[0], WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            printf("spawn %s: exit %d\n", v[0],
+                   WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
             free(v);
         } else if (!strcmp(cmd, "fork")) {
             int n = atoi(a);
@@ -304,9 +305,9 @@ int main(int argc, char **argv)
             static const struct {
                 char c;
                 int flag;
-            } letters[] = {{'w', O_WRONLY}, {'R', O_RDWR}, {'c', O_CREAT}, {'x', O_EXCL},
-                           {'t', O_TRUNC}, {'d', O_DIRECTORY}, {'n', O_NOFOLLOW},
-                           {'p', O_PATH}, {'T', O_TMPFILE}, {'e', O_CLOEXEC}, {'a', O_APPEND}};
+            } letters[] = {{'w', O_WRONLY},  {'R', O_RDWR},      {'c', O_CREAT},    {'x', O_EXCL},
+                           {'t', O_TRUNC},   {'d', O_DIRECTORY}, {'n', O_NOFOLLOW}, {'p', O_PATH},
+                           {'T', O_TMPFILE}, {'e', O_CLOEXEC},   {'a', O_APPEND}};
             int flags = 0;
             for (const char *f = argv[i + 1]; *f; f++)
                 for (size_t k = 0; k < sizeof(letters) / sizeof(letters[0]); k++)
@@ -334,8 +335,10 @@ int main(int argc, char **argv)
                 result(cmd, a, r);
             else
                 printf("%s %s: type=%s mode=%04o size=%ld uid=%d mtime=%s\n", cmd, a,
-                       S_ISREG(st.st_mode) ? "reg" : S_ISDIR(st.st_mode) ? "dir"
-                                           : S_ISLNK(st.st_mode) ? "lnk" : "other",
+                       S_ISREG(st.st_mode)   ? "reg"
+                       : S_ISDIR(st.st_mode) ? "dir"
+                       : S_ISLNK(st.st_mode) ? "lnk"
+                                             : "other",
                        st.st_mode & 07777, S_ISDIR(st.st_mode) ? 0L : (long)st.st_size,
                        (int)st.st_uid, st.st_mtime == 1000000000 ? "set" : "other");
             i++;
@@ -348,14 +351,17 @@ int main(int argc, char **argv)
                 printf("readlink %s: %.*s\n", a, (int)n, buf);
             i++;
         } else if (!strcmp(cmd, "access")) {
-            int mode = argv[i + 1][0] == 'r' ? R_OK : argv[i + 1][0] == 'w' ? W_OK
-                       : argv[i + 1][0] == 'x' ? X_OK : F_OK;
+            int mode = argv[i + 1][0] == 'r'   ? R_OK
+                       : argv[i + 1][0] == 'w' ? W_OK
+                       : argv[i + 1][0] == 'x' ? X_OK
+                                               : F_OK;
             result(cmd, a, access(a, mode));
             i += 2;
         } else if (!strcmp(cmd, "rename") || !strcmp(cmd, "link")) {
             char both[512];
             snprintf(both, sizeof(both), "%s %s", a, argv[i + 1]);
-            result(cmd, both, !strcmp(cmd, "rename") ? rename(a, argv[i + 1]) : link(a, argv[i + 1]));
+            result(cmd, both,
+                   !strcmp(cmd, "rename") ? rename(a, argv[i + 1]) : link(a, argv[i + 1]));
             i += 2;
         } else if (!strcmp(cmd, "chmod")) {
             result(cmd, a, chmod(a, (mode_t)strtol(argv[i + 1], NULL, 8)));
@@ -402,8 +408,11 @@ int main(int argc, char **argv)
             static const struct {
                 char c;
                 unsigned long long flag;
-            } res[] = {{'b', RESOLVE_BENEATH}, {'r', RESOLVE_IN_ROOT}, {'x', RESOLVE_NO_XDEV},
-                       {'m', RESOLVE_NO_MAGICLINKS}, {'s', RESOLVE_NO_SYMLINKS}};
+            } res[] = {{'b', RESOLVE_BENEATH},
+                       {'r', RESOLVE_IN_ROOT},
+                       {'x', RESOLVE_NO_XDEV},
+                       {'m', RESOLVE_NO_MAGICLINKS},
+                       {'s', RESOLVE_NO_SYMLINKS}};
             struct open_how how = {.flags = O_RDONLY};
             for (const char *f = argv[i + 2]; *f; f++)
                 for (size_t k = 0; k < sizeof(res) / sizeof(res[0]); k++)

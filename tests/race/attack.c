@@ -131,8 +131,7 @@ static int connect_flip(int good, int bad, long n)
         if (connect(s, (struct sockaddr *)buf, sizeof(*buf)) == 0) {
             struct sockaddr_in peer;
             socklen_t len = sizeof(peer);
-            if (getpeername(s, (struct sockaddr *)&peer, &len) == 0 &&
-                ntohs(peer.sin_port) == bad)
+            if (getpeername(s, (struct sockaddr *)&peer, &len) == 0 && ntohs(peer.sin_port) == bad)
                 escapes++;
             else
                 ok++;
@@ -204,8 +203,8 @@ static void *unmapper(void *arg)
 static int straddle(long n)
 {
     long page = sysconf(_SC_PAGESIZE);
-    char *p = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    char *p =
+        mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     char *start = p + page - 5;
     memcpy(start, "/etc/", 5);
     strcpy(p + page, "hostname");

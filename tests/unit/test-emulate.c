@@ -11,9 +11,14 @@
 /* Calls still without a race-free form: a permit that depends on their pointer arguments runs
  * with CONTINUE under a logged "unsafe" mark (and `systracectl policy check` says so). */
 static const char *const still_unsafe[] = {
-    "chroot", "mount", "umount2", "swapon", "swapoff", "pivot_root", "acct", "uselib",
-    "quotactl", "inotify_add_watch", "fanotify_mark", "name_to_handle_at", "open_tree",
-    "mount_setattr", "move_mount",
+    "chroot",        "mount",
+    "umount2",       "swapon",
+    "swapoff",       "pivot_root",
+    "acct",          "uselib",
+    "quotactl",      "inotify_add_watch",
+    "fanotify_mark", "name_to_handle_at",
+    "open_tree",     "mount_setattr",
+    "move_mount",
 };
 
 static bool listed_unsafe(const char *name)

@@ -30,15 +30,21 @@ static const struct {
     {"native-fsread: true then permit", NULL},
     {"native-fsread: not filename eq \"/a\" then permit", NULL},
     {"native-fsread: not not true then permit", NULL},
-    {"native-fsread: (filename eq \"/a\") then permit", "native-fsread: filename eq \"/a\" then permit"},
-    {"native-fsread: filename eq \"/a\" or filename eq \"/b\" and filename eq \"/c\" then permit", NULL},
-    {"native-fsread: (filename eq \"/a\" or filename eq \"/b\") and filename eq \"/c\" then permit", NULL},
-    {"native-fsread: filename eq \"/a\" and (filename eq \"/b\" and filename eq \"/c\") then permit", NULL},
+    {"native-fsread: (filename eq \"/a\") then permit",
+     "native-fsread: filename eq \"/a\" then permit"},
+    {"native-fsread: filename eq \"/a\" or filename eq \"/b\" and filename eq \"/c\" then permit",
+     NULL},
+    {"native-fsread: (filename eq \"/a\" or filename eq \"/b\") and filename eq \"/c\" then permit",
+     NULL},
+    {"native-fsread: filename eq \"/a\" and (filename eq \"/b\" and filename eq \"/c\") then "
+     "permit",
+     NULL},
     {"native-fsread: not (filename eq \"/a\" or true) then permit", NULL},
     {"native-rename: filename[0] eq \"/a\" and filename[1] eq \"/b\" then permit", NULL},
     {"native-fsread: filename eq \"a\\\"b\\\\c\\n\\r\\t\" then permit", NULL},
     {"native-fsread: filename eq \"\\x01\\xff\" then permit", NULL},
-    {"native-fsread: filename eq \"\\x41\" then permit", "native-fsread: filename eq \"A\" then permit"},
+    {"native-fsread: filename eq \"\\x41\" then permit",
+     "native-fsread: filename eq \"A\" then permit"},
     {"native-fsread: filename eq \"caf\xc3\xa9\" then permit", NULL},
     {"native-fsread: filename eq \"\" then permit", NULL},
     {"native-bind: sockaddr match \"inet-*:113\" then permit as root", NULL},
@@ -52,7 +58,8 @@ static const struct {
     {"native-kill: permit, if user > 999", NULL},
     {"native-kill: permit, if user = \"odd name\"", NULL},
     {"native-kill: deny[eperm] log as nobody, if user = 0", NULL},
-    {"native-fsread: filename eq \"/a\" then permit # a comment", "native-fsread: filename eq \"/a\" then permit"},
+    {"native-fsread: filename eq \"/a\" then permit # a comment",
+     "native-fsread: filename eq \"/a\" then permit"},
     {"native-fsread: filename eq \"/a#b\" then permit", NULL},
     {"linux64-read: permit", "native-read: permit"},
     {"native-fsread: filename eq \"$HOME/.profile\" then permit", NULL},
@@ -92,8 +99,8 @@ static const struct {
      30, "unknown escape"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\\x00\" then permit\n", 2,
      28, "NUL"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\\x4\" then permit\n", 2,
-     28, "hexadecimal"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\\x4\" then permit\n", 2, 28,
+     "hexadecimal"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-read: deny[enosuch]\n", 2, 20,
      "unknown errno 'enosuch'"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-read: permit[eperm]\n", 2, 21, "not 'permit'"},
@@ -122,17 +129,18 @@ static const struct {
      "unterminated string"},
     {"Policy: /bin/ls, Emulation: native\n\tbsd-open: permit\n", 2, 2, "unknown emulation"},
     {"Policy: /bin/ls, Emulation: native\n\tnative-op en: permit\n", 2, 11, "unexpected character"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename[x] eq \"a\" then permit\n", 2,
-     24, "argument number"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" then permit ;\n", 2,
-     43, "expected end of rule, found ';'"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" & true then permit\n",
-     2, 31, "expected 'then', 'and' or 'or' after the expression, found '&'"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xff\" then permit\n", 2,
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename[x] eq \"a\" then permit\n", 2, 24,
+     "argument number"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" then permit ;\n", 2, 43,
+     "expected end of rule, found ';'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"a\" & true then permit\n", 2,
+     31, "expected 'then', 'and' or 'or' after the expression, found '&'"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xff\" then permit\n", 2, 28,
+     "invalid UTF-8"},
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xc0\xaf\" then permit\n", 2,
      28, "invalid UTF-8"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xc0\xaf\" then permit\n",
-     2, 28, "invalid UTF-8"},
-    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xed\xa0\x80\" then permit\n",
+    {"Policy: /bin/ls, Emulation: native\n\tnative-open: filename eq \"\xed\xa0\x80\" then "
+     "permit\n",
      2, 28, "invalid UTF-8"},
 };
 
@@ -153,8 +161,8 @@ static void test_errors(void)
         g_assert_nonnull(e);
         if (e->line != errors[i].line || e->col != errors[i].col ||
             !strstr(e->msg, errors[i].msg)) {
-            g_test_message("case %u: got %u:%u: %s; want %u:%u: …%s…", i, e->line, e->col,
-                           e->msg, errors[i].line, errors[i].col, errors[i].msg);
+            g_test_message("case %u: got %u:%u: %s; want %u:%u: …%s…", i, e->line, e->col, e->msg,
+                           errors[i].line, errors[i].col, errors[i].msg);
             bad++;
         }
         pol_diags_clear(&d);
@@ -292,8 +300,9 @@ static void test_linux64(void)
     g_assert_cmpint(f->policies[0].rules[0].nr, ==, sys_number("getuid"));
     g_assert_cmpint(f->policies[0].rules[1].alias, ==, SYS_ALIAS_FSREAD);
     g_autofree char *text = pol_print(&f->policies[0]);
-    g_assert_cmpstr(text, ==, "Policy: /usr/bin/id, Emulation: native\n\tnative-getuid: permit\n"
-                              "\tnative-fsread: filename eq \"/etc/passwd\" then permit\n");
+    g_assert_cmpstr(text, ==,
+                    "Policy: /usr/bin/id, Emulation: native\n\tnative-getuid: permit\n"
+                    "\tnative-fsread: filename eq \"/etc/passwd\" then permit\n");
     pol_file_free(f);
 }
 
@@ -315,7 +324,7 @@ static const struct {
     {"match", "/tmp/*", "/tmp/a/b", true},
     {"match", "/tmp/*", "/tmp", false},
     {"match", "/tmp/*/c", "/tmp/a/b/c", false}, /* FNM_PATHNAME: * stops at / */
-    {"match", "/*", "/", true}, /* * matches the empty name */
+    {"match", "/*", "/", true},                 /* * matches the empty name */
     {"match", "*", "", true},
     {"match", "/tmp/", "/tmp/", true},
     {"match", "/tmp/", "/tmp", false},
@@ -341,9 +350,15 @@ static const struct {
 
 static struct pol_request req_with(const struct pol_value *args, size_t n)
 {
-    return (struct pol_request){.nr = sys_number("open"), .alias = SYS_ALIAS_FSREAD,
-                                .args = args, .n_args = n, .uid = 1000, .gid = 100,
-                                .user = "alice", .group = "users", .home = "/home/alice",
+    return (struct pol_request){.nr = sys_number("open"),
+                                .alias = SYS_ALIAS_FSREAD,
+                                .args = args,
+                                .n_args = n,
+                                .uid = 1000,
+                                .gid = 100,
+                                .user = "alice",
+                                .group = "users",
+                                .home = "/home/alice",
                                 .cwd = "/srv"};
 }
 
@@ -384,8 +399,7 @@ static const struct {
 static void test_precedence(void)
 {
     for (unsigned i = 0; i < G_N_ELEMENTS(precedence); i++) {
-        g_autofree char *line =
-            g_strdup_printf("native-open: %s then permit", precedence[i].expr);
+        g_autofree char *line = g_strdup_printf("native-open: %s then permit", precedence[i].expr);
         struct pol_rule *r = rule_ok(line);
         struct pol_value v = {"filename", "/x", true};
         struct pol_request req = req_with(&v, 1);
@@ -404,10 +418,10 @@ static const struct {
     const char *pred;
     bool want; /* for uid 1000 "alice", gid 100 "users" */
 } predicates[] = {
-    {"if user = alice", true},   {"if user = bob", false},     {"if user = 1000", true},
-    {"if user != 1000", false},  {"if user != root", true},    {"if user < 1000", false},
-    {"if user < 1001", true},    {"if user > 999", true},      {"if group = users", true},
-    {"if group = 100", true},    {"if group != wheel", true},  {"if group > 100", false},
+    {"if user = alice", true},  {"if user = bob", false},    {"if user = 1000", true},
+    {"if user != 1000", false}, {"if user != root", true},   {"if user < 1000", false},
+    {"if user < 1001", true},   {"if user > 999", true},     {"if group = users", true},
+    {"if group = 100", true},   {"if group != wheel", true}, {"if group > 100", false},
 };
 
 static void test_predicates(void)
@@ -519,12 +533,12 @@ static void test_lint(void)
     static const char text[] = "Policy: /bin/x, Emulation: native\n"
                                "\tnative-fsread: permit\n"
                                "\tnative-stat: filename eq \"/a\" then deny\n" /* shadowed */
-                               "\tnative-open: filename eq \"/a\" then deny\n"  /* may write */
+                               "\tnative-open: filename eq \"/a\" then deny\n" /* may write */
                                "\tnative-read: permit\n"
-                               "\tnative-read:   permit\n"                    /* duplicate */
+                               "\tnative-read:   permit\n"                        /* duplicate */
                                "\tnative-write: filename eq \"/a\" then permit\n" /* no arg */
                                "\tnative-getpid: true then permit\n"
-                               "\tnative-getpid: deny\n";                   /* shadowed */
+                               "\tnative-getpid: deny\n"; /* shadowed */
     struct pol_file *f;
     struct pol_diags d = {0};
     g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
@@ -580,11 +594,14 @@ static void test_index_keeps_first_match(void)
     GString *t = g_string_new("Policy: /bin/x, Emulation: native\n");
     for (int i = 0; i < 3000; i++) {
         if (i % 7 == 0)
-            g_string_append_printf(t, "\tnative-fsread: filename match \"/d/%d*\" then deny\n", i % 50);
+            g_string_append_printf(t, "\tnative-fsread: filename match \"/d/%d*\" then deny\n",
+                                   i % 50);
         if (i % 11 == 0)
-            g_string_append_printf(t, "\tnative-fswrite: filename eq \"/d/%d\" then deny[eacces]\n", i);
+            g_string_append_printf(t, "\tnative-fswrite: filename eq \"/d/%d\" then deny[eacces]\n",
+                                   i);
         if (i % 13 == 0)
-            g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then ask, if user = root\n", i);
+            g_string_append_printf(
+                t, "\tnative-fsread: filename eq \"/d/%d\" then ask, if user = root\n", i);
         g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then permit\n", i);
         g_string_append_printf(t, "\tnative-fsread: filename eq \"/d/%d\" then deny\n", i);
     }

@@ -79,7 +79,7 @@ static void test_lookup_order(void)
     struct stat st;
     g_assert_cmpint(stat(user, &st), ==, 0);
     g_assert_cmpint(st.st_mode & 07777, ==, 0700);
-    g_assert_cmpint(store_ensure_dir(user), ==, 0); /* existing: fine */
+    g_assert_cmpint(store_ensure_dir(user), ==, 0);      /* existing: fine */
     g_assert_cmpint(store_ensure_dir(extra), ==, 0 - 0); /* created as a dir here… */
     g_assert_cmpint(rmdir(extra), ==, 0);
 
@@ -123,8 +123,8 @@ static void test_lookup_order(void)
 
     /* -f: searched first; an exact path beats a wildcard anywhere in the files */
     const char *files[] = {extra};
-    o = (struct store_options){.user_dir = user, .global_dir = global, .files = files,
-                               .n_files = 1};
+    o = (struct store_options){
+        .user_dir = user, .global_dir = global, .files = files, .n_files = 1};
     g_assert_cmpint(store_new(&o, &s), ==, 0);
     g_assert_cmpint(store_get(s, "/opt/x/c", &p), ==, 0);
     g_assert_cmpint(p.origin, ==, STORE_ORIGIN_FILE);
@@ -148,15 +148,17 @@ static void test_append(void)
 {
     g_autofree char *dir = make_tmpdir();
     g_autofree char *path = g_build_filename(dir, "usr_bin_x", NULL);
-    const char *rules[] = {"native-read: permit", "native-fsread: filename eq \"/etc/a\" then permit"};
+    const char *rules[] = {"native-read: permit",
+                           "native-fsread: filename eq \"/etc/a\" then permit"};
     size_t added;
     char *err = NULL;
     /* A new file gets a header. */
     g_assert_cmpint(store_append(dir, "/usr/bin/x", rules, 2, &added, &err), ==, 0);
     g_assert_cmpuint(added, ==, 2);
     g_autofree char *t1 = read_text(path);
-    g_assert_cmpstr(t1, ==, "Policy: /usr/bin/x, Emulation: native\n\tnative-read: permit\n"
-                            "\tnative-fsread: filename eq \"/etc/a\" then permit\n");
+    g_assert_cmpstr(t1, ==,
+                    "Policy: /usr/bin/x, Emulation: native\n\tnative-read: permit\n"
+                    "\tnative-fsread: filename eq \"/etc/a\" then permit\n");
     struct stat st;
     g_assert_cmpint(stat(path, &st), ==, 0);
     g_assert_cmpint(st.st_mode & 0777, ==, 0600);
@@ -176,11 +178,12 @@ static void test_append(void)
     g_assert_cmpint(store_append(dir, "/usr/bin/x", more, 3, &added, &err), ==, 0);
     g_assert_cmpuint(added, ==, 1);
     g_autofree char *t2 = read_text(path);
-    g_assert_cmpstr(t2, ==, "# my notes\nPolicy: /usr/bin/x, Emulation: native\n"
-                            "    native-read:permit   # keep this spacing\n"
-                            "\tnative-write: permit\n"
-                            "\n# trailing comment\n"
-                            "Policy: /usr/bin/other, Emulation: native\n\tnative-write: permit");
+    g_assert_cmpstr(t2, ==,
+                    "# my notes\nPolicy: /usr/bin/x, Emulation: native\n"
+                    "    native-read:permit   # keep this spacing\n"
+                    "\tnative-write: permit\n"
+                    "\n# trailing comment\n"
+                    "Policy: /usr/bin/other, Emulation: native\n\tnative-write: permit");
     g_assert_cmpint(stat(path, &st), ==, 0);
     g_assert_cmpint(st.st_mode & 0777, ==, 0640);
 

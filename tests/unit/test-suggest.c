@@ -4,9 +4,13 @@
 
 static struct pol_request request(const struct pol_value *args, size_t n)
 {
-    return (struct pol_request){.nr = sys_number("openat"), .alias = SYS_ALIAS_FSREAD,
-                                .args = args, .n_args = n, .user = "alice",
-                                .home = "/home/alice", .cwd = "/"};
+    return (struct pol_request){.nr = sys_number("openat"),
+                                .alias = SYS_ALIAS_FSREAD,
+                                .args = args,
+                                .n_args = n,
+                                .user = "alice",
+                                .home = "/home/alice",
+                                .cwd = "/"};
 }
 
 static void check(const char *name, const struct pol_request *req, const char *const *want,
@@ -83,8 +87,9 @@ static void test_sockaddr_and_plain(void)
     };
     check("connect", &req, want, G_N_ELEMENTS(want));
     g_autofree char *exact = suggest_exact("connect", &req, "deny[eacces]");
-    g_assert_cmpstr(exact, ==, "native-connect: sockaddr eq \"inet-[127.0.0.1]:53\" then "
-                               "deny[eacces]");
+    g_assert_cmpstr(exact, ==,
+                    "native-connect: sockaddr eq \"inet-[127.0.0.1]:53\" then "
+                    "deny[eacces]");
     req.n_args = 1; /* only an fd: nothing identifies the call */
     g_autofree char *bare = suggest_exact("connect", &req, "permit");
     g_assert_cmpstr(bare, ==, "native-connect: permit");
@@ -162,8 +167,9 @@ static void test_two_paths_and_quotes(void)
     req.nr = sys_number("rename");
     req.alias = SYS_ALIAS_FSWRITE;
     g_autofree char *exact = suggest_exact("fswrite", &req, "permit");
-    g_assert_cmpstr(exact, ==, "native-fswrite: filename eq \"/a/\\\"q\\\"\" and filename[1] eq "
-                               "\"/b/c\" then permit");
+    g_assert_cmpstr(exact, ==,
+                    "native-fswrite: filename eq \"/a/\\\"q\\\"\" and filename[1] eq "
+                    "\"/b/c\" then permit");
 }
 
 int main(int argc, char **argv)

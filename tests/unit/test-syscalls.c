@@ -41,8 +41,7 @@ static void test_alias_table(void)
         /* Every member names a path that rules can test. */
         const struct sys_schema *s = sys_schema_for(nr);
         g_assert_nonnull(s);
-        g_assert_cmpint(s->args[0].kind == SYS_ARG_PATH || s->args[1].kind == SYS_ARG_PATH, ==,
-                        1);
+        g_assert_cmpint(s->args[0].kind == SYS_ARG_PATH || s->args[1].kind == SYS_ARG_PATH, ==, 1);
     }
     g_assert_cmpint(sys_alias_from_name("fsread"), ==, SYS_ALIAS_FSREAD);
     g_assert_cmpint(sys_alias_from_name("fswrite"), ==, SYS_ALIAS_FSWRITE);
@@ -71,8 +70,8 @@ static void test_alias_open_split(void)
     const char *calls[] = {"open", "openat", "openat2"};
     for (unsigned c = 0; c < G_N_ELEMENTS(calls); c++)
         for (unsigned i = 0; i < G_N_ELEMENTS(open_split); i++)
-            g_assert_cmpint(sys_alias_for(sys_number(calls[c]), (uint64_t)open_split[i].flags),
-                            ==, open_split[i].want);
+            g_assert_cmpint(sys_alias_for(sys_number(calls[c]), (uint64_t)open_split[i].flags), ==,
+                            open_split[i].want);
     g_assert_cmpint(sys_alias_for(SYS_creat, 0), ==, SYS_ALIAS_FSWRITE);
     g_assert_cmpint(sys_alias_for(SYS_stat, O_WRONLY), ==, SYS_ALIAS_FSREAD);
     g_assert_cmpint(sys_alias_for(SYS_unlink, 0), ==, SYS_ALIAS_FSWRITE);
@@ -152,8 +151,8 @@ static void test_schema_spots(void)
         g_assert_cmpint(found->follow, ==, spots[i].follow);
     }
     /* Two paths, in order, for the calls that take two. */
-    const char *two[] = {"rename", "renameat", "renameat2", "link", "linkat", "pivot_root",
-                         "move_mount"};
+    const char *two[] = {"rename", "renameat",   "renameat2", "link",
+                         "linkat", "pivot_root", "move_mount"};
     for (unsigned i = 0; i < G_N_ELEMENTS(two); i++) {
         const struct sys_schema *s = sys_schema_for(sys_number(two[i]));
         g_assert_cmpstr(s->args[0].name, ==, "filename");
