@@ -649,35 +649,13 @@ static bool parse_rule_line(struct rule_ctx *c, struct pol_rule *r)
     return parse_rule_text(c, r) && !c->p->err;
 }
 
+/* The offset of the first byte that is not valid UTF-8, or LEN. */
 static size_t utf8_invalid_at(const unsigned char *s, size_t len)
 {
     size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned min;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, cp = c & 0x07;
-        } else
-            return i;
-        for (size_t k = 1; k <= n; k++) {
-            if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n + 1;
-    }
-    return len;
+    for (size_t n; i < len && (n = utf8_sequence(s + i, len - i)) > 0; i += n)
+        ;
+    return i;
 }
 
 void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, unsigned col,

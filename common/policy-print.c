@@ -7,22 +7,6 @@
 #include "errnames.h"
 #include "util.h"
 
-/* Length of the valid UTF-8 sequence at S (at most N bytes), 0 if it is not one. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || len > n || s[0] >= 0xf8)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-        return 0;
-    if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-        return 0;
-    return len;
-}
-
 static void quote_into(struct buf *b, const char *str)
 {
     static const struct {
@@ -43,8 +27,8 @@ static void quote_into(struct buf *b, const char *str)
         } else if (s[i] >= 0x20 && s[i] < 0x7f) {
             buf_putc(b, (char)s[i]);
             i++;
-        } else if (s[i] >= 0x80 && utf8_seq_len(s + i, n - i)) {
-            size_t len = utf8_seq_len(s + i, n - i);
+        } else if (s[i] >= 0x80 && utf8_sequence(s + i, n - i)) {
+            size_t len = utf8_sequence(s + i, n - i);
             buf_append(b, (const char *)s + i, len);
             i += len;
         } else {

@@ -81,6 +81,10 @@ void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 char *buf_steal(struct buf *b);
 void buf_free(struct buf *b);
 
+/* Length of the valid UTF-8 sequence at S (at most N bytes): 1 for ASCII, 2 to 4, or 0 when the
+ * bytes there are not valid UTF-8 (overlong forms and surrogates included). */
+size_t utf8_sequence(const unsigned char *s, size_t n);
+
 /* Reads a whole file (at most max bytes) from an open fd; -errno on failure, -EFBIG if larger. */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 /* Writes all of buf, retrying on EINTR and short writes. */

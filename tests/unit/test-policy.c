@@ -43,6 +43,9 @@ static const struct {
     {"native-rename: filename[0] eq \"/a\" and filename[1] eq \"/b\" then permit", NULL},
     {"native-fsread: filename eq \"a\\\"b\\\\c\\n\\r\\t\" then permit", NULL},
     {"native-fsread: filename eq \"\\x01\\xff\" then permit", NULL},
+    /* Bytes that look like a lead byte but cannot start UTF-8 (found by the fuzzer). */
+    {"native-fsread: filename eq \"\\xf5\\x96\\x9a\\xf0\" then permit", NULL},
+    {"native-fsread: filename eq \"\\xc0\\xaf\\xed\\xa0\\x80\" then permit", NULL},
     {"native-fsread: filename eq \"\\x41\" then permit",
      "native-fsread: filename eq \"A\" then permit"},
     {"native-fsread: filename eq \"caf\xc3\xa9\" then permit", NULL},
