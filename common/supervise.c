@@ -696,8 +696,18 @@ static void serve(struct sup *s, struct request *r)
 static void handle(struct sup *s, const struct seccomp_notif *n)
 {
     struct request r = {.n = n};
-    if (procs_get(s->procs, n->pid, &r.proc) < 0)
-        return; /* gone: its call is over */
+    if (procs_get(s->procs, n->pid, &r.proc) < 0) {
+        /* Gone, and its call with it; or alive but out of our sight (its /proc entries refuse
+         * us): never leave it waiting, and never let it run unseen. */
+        if (notify_id_valid(s->cfg.listener, n->id)) {
+            log_event(s->cfg.log,
+                      "pid=%d syscall=%s decision=deny errno=EPERM "
+                      "reason=cannot-inspect-the-process",
+                      n->pid, sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown");
+            notify_return(s->cfg.listener, n->id, 0, EPERM);
+        }
+        return;
+    }
 #ifdef SYSTRACE_UNSAFE_CONTINUE
     r.proc.exec_mismatch = false; /* the testing-only build trusts execve like a naive one */
 #endif
