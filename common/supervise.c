@@ -699,7 +699,9 @@ static void handle(struct sup *s, const struct seccomp_notif *n)
     if (procs_get(s->procs, n->pid, &r.proc) < 0) {
         /* Gone, and its call with it; or alive but out of our sight (its /proc entries refuse
          * us): never leave it waiting, and never let it run unseen. */
-        if (notify_id_valid(s->cfg.listener, n->id)) {
+        if (is_call(n->data.nr, "exit") || is_call(n->data.nr, "exit_group")) {
+            notify_continue(s->cfg.listener, n->id); /* leaving grants nothing */
+        } else if (notify_id_valid(s->cfg.listener, n->id)) {
             log_event(s->cfg.log,
                       "pid=%d syscall=%s decision=deny errno=EPERM "
                       "reason=cannot-inspect-the-process",

@@ -13,6 +13,7 @@
  *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH
  *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
  *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
+ *   undumpable (prctl(PR_SET_DUMPABLE, 0): its /proc entries close to its own user)
  *   openf PATH FLAGS MODE (flags: r w R(dwr) c x t d n p T e a, e.g. "wc"; the fd stays open and
  *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
  *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
@@ -31,6 +32,7 @@
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <sys/socket.h>
@@ -293,6 +295,8 @@ int main(int argc, char **argv)
             result("open-status", "", open(path, O_RDONLY));
             result("kill-0", "", kill(pp, 0));
             result("prlimit", "", syscall(SYS_prlimit64, pp, RLIMIT_NOFILE, NULL, NULL));
+        } else if (!strcmp(cmd, "undumpable")) {
+            result(cmd, "", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
         } else if (!strcmp(cmd, "alarm-ms")) {
             struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
             sigaction(SIGALRM, &sa, NULL);

@@ -226,6 +226,27 @@ def run_as_another_user_with_c(sb):
     contains(p.stderr, "unknown user")
 
 
+@with_sandbox
+def an_unprivileged_user_learns_and_enforces(sb):
+    need_root()  # to become nobody
+    os.chmod(sb.dir, 0o777)
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    cmd = ["/bin/sh", "-c", "cat /etc/hostname; ls / >/dev/null"]
+    native = subprocess.run(cmd, capture_output=True, text=True).stdout
+    for mode in (["-A"], ["-a", "-e"]):
+        p = subprocess.run([*as_nobody, SYSTRACE, *mode, "-d", sb.policies, *cmd],
+                           capture_output=True, text=True, env=sb.env, timeout=60)
+        eq((p.returncode, p.stdout), (0, native), f"{mode}: {p.stderr}")
+    assert os.path.exists(sb.policy_file(CAT))
+    # A target that hides its /proc entries from the (unprivileged) supervisor is refused, never
+    # left waiting.
+    p = subprocess.run([*as_nobody, SYSTRACE, "-A", "-e", "-d", sb.policies, HELPER, "undumpable",
+                        "getppid"], capture_output=True, text=True, env=sb.env, timeout=60)
+    # Everything after the prctl is refused (its output too), but it may leave.
+    eq((p.returncode, p.stdout), (0, ""), "a refused, not a hung, program")
+    contains(p.stderr, "syscall=getppid decision=deny errno=EPERM reason=cannot-inspect-the-process")
+
+
 @test
 def version_and_help():
     p = subprocess.run([SYSTRACE, "-V"], capture_output=True, text=True)
