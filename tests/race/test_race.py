@@ -28,6 +28,7 @@ def result(p):
 
 def judge(r, breakable=True):
     """Zero escapes and some successes; in the unsafe build, a breakable attack must escape."""
+    print(f"# {r}", flush=True)
     if EXPECT_ESCAPES and breakable:
         assert r["escapes"] > 0, f"the attack should succeed against CONTINUE: {r}"
         return
