@@ -531,8 +531,14 @@ static struct cache_entry *load_locked(struct store *store, const char *path,
     struct pol_file *parsed;
     struct pol_diags diags = {0};
     if (pol_parse(text, len, &parsed, &diags) < 0) {
-        _cleanup_free_ char *msg = pol_diags_format(&diags, path);
-        report(store, "%s%s: %s", msg, path,
+        /* One line per report (a log event is one line): the first error, and how many more. */
+        const struct pol_diag *first = NULL;
+        for (size_t i = 0; i < diags.n && !first; i++)
+            if (diags.v[i].severity == POL_ERROR)
+                first = &diags.v[i];
+        report(store, "%s:%u:%u: error: %s%s; %s", path, first ? first->line : 0,
+               first ? first->col : 0, first ? first->msg : "?",
+               diags.n_errors > 1 ? " (and more errors)" : "",
                e->file ? "keeping the last good version in force"
                        : "the file is not used until it parses");
         pol_diags_clear(&diags);

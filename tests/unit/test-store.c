@@ -316,6 +316,7 @@ static void test_watcher(void)
     const char *msg = g_ptr_array_index(rep.msgs, 0);
     g_assert_nonnull(strstr(msg, "usr_bin_w:4:16: error"));
     g_assert_nonnull(strstr(msg, "keeping the last good version"));
+    g_assert_null(strchr(msg, '\n')); /* one log line */
     /* Asking again does not report again until the file changes. */
     g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 2);
     g_assert_cmpuint(rep.msgs->len, ==, 1);
