@@ -303,6 +303,13 @@ int store_append(const char *dir, const char *binary, const char *const *rules, 
     int r = store_file_name(binary, &name);
     if (r < 0)
         return r;
+    /* The path goes into a "Policy:" line as it is: a newline in it would write rules. */
+    for (const char *c = binary; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '#') {
+            *ret_error = xstrdup("the program's path holds a control character or '#', which a "
+                                 "policy header cannot carry");
+            return -EINVAL;
+        }
     _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0)
         return -errno;

@@ -201,6 +201,12 @@ static void test_append(void)
     g_assert_nonnull(strstr(err, "usr_bin_x:2:"));
     g_clear_pointer(&err, free);
 
+    /* A program path that would break out of the header line is refused. */
+    const char *evil = "/tmp/x, Emulation: native\n\tnative-execve: permit\nPolicy: /tmp/y";
+    g_assert_cmpint(store_append(dir, evil, rules, 1, &added, &err), ==, -EINVAL);
+    g_assert_nonnull(strstr(err, "control character"));
+    g_clear_pointer(&err, free);
+
     /* A symlink planted in place of the policy is not followed. */
     g_autofree char *target = g_build_filename(dir, "target", NULL);
     write_text(target, "untouched");
