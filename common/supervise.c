@@ -20,6 +20,7 @@
 
 #define MAX_WORKERS 64
 #define WAKE_SIGNAL SIGUSR1
+#define WATCH_NS    (100 * 1000 * 1000)
 
 struct session_rule {
     char *binary;
@@ -48,6 +49,12 @@ struct sup {
     size_t n_warned;
     struct seen_policy *seen;
     size_t n_seen;
+    /* What each worker serves, for the watchdog: a worker blocked for a target that died (an
+     * open of a FIFO no one writes, a connect) is interrupted instead of lost. */
+    bool busy[MAX_WORKERS];
+    uint64_t serving[MAX_WORKERS];
+    pthread_t watchdog;
+    bool has_watchdog;
 };
 
 static void *worker_main(void *arg);
@@ -89,6 +96,24 @@ static int spawn_worker(struct sup *s)
     return 0;
 }
 
+/* Every WATCH_NS, interrupts the workers whose request is void (its process died). */
+static void *watchdog_main(void *arg)
+{
+    struct sup *s = arg;
+    for (;;) {
+        struct timespec ts = {0, WATCH_NS};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stopping;
+        for (int i = 0; i < s->n_workers && !stop; i++)
+            if (s->busy[i] && !notify_id_valid(s->cfg.listener, s->serving[i]))
+                pthread_kill(s->workers[i], WAKE_SIGNAL);
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            return NULL;
+    }
+}
+
 int sup_start(struct sup *s)
 {
     /* Workers are woken from a blocking receive by a signal without SA_RESTART. */
@@ -104,6 +129,10 @@ int sup_start(struct sup *s)
     for (int i = 0; i < start && r == 0; i++)
         r = spawn_worker(s);
     pthread_mutex_unlock(&s->lock);
+    if (r == 0) {
+        r = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
+        s->has_watchdog = r == 0;
+    }
     return r;
 }
 
@@ -113,6 +142,9 @@ void sup_stop(struct sup *s)
     s->stopping = true;
     int n = s->n_workers;
     pthread_mutex_unlock(&s->lock);
+    if (s->has_watchdog)
+        pthread_join(s->watchdog, NULL);
+    s->has_watchdog = false;
     for (int i = 0; i < n; i++) {
         /* The signal may land before the worker blocks again: repeat until it has left. */
         for (;;) {
@@ -755,13 +787,23 @@ static void *worker_main(void *arg)
     sigemptyset(&wake);
     sigaddset(&wake, WAKE_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    /* spawn_worker holds the lock until workers[] names this thread. */
+    pthread_mutex_lock(&s->lock);
+    int self = 0;
+    while (self < s->n_workers && !pthread_equal(s->workers[self], pthread_self()))
+        self++;
+    pthread_mutex_unlock(&s->lock);
     struct seccomp_notif n;
     for (;;) {
         int r = notify_recv(s->cfg.listener, &n);
         pthread_mutex_lock(&s->lock);
         bool stop = s->stopping;
-        if (!stop && r == 0 && --s->idle == 0)
-            spawn_worker(s); /* keep one receiver free while this request is served */
+        if (!stop && r == 0) {
+            s->busy[self] = true;
+            s->serving[self] = n.id;
+            if (--s->idle == 0)
+                spawn_worker(s); /* keep one receiver free while this request is served */
+        }
         pthread_mutex_unlock(&s->lock);
         if (stop)
             break;
@@ -771,6 +813,7 @@ static void *worker_main(void *arg)
             break;
         handle(s, &n);
         pthread_mutex_lock(&s->lock);
+        s->busy[self] = false;
         s->idle++;
         pthread_mutex_unlock(&s->lock);
     }

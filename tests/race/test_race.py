@@ -176,6 +176,20 @@ def sigkill_between_receive_and_reply(sb):
 
 
 @with_sandbox
+def blocked_calls_of_killed_processes_do_not_pile_up(sb):
+    # An open of a FIFO no one writes blocks the supervisor performing it. More killed openers
+    # than the supervisor has workers: without the watchdog freeing their workers, the last
+    # call would wait forever.
+    fifo = sb.path("fifo")
+    os.mkfifo(fifo)
+    script = (f'i=0; while [ $i -lt 70 ]; do {HELPER} open {fifo} & p=$!; sleep 0.05; '
+              f'kill -9 $p; wait $p; i=$((i+1)); done; {HELPER} getpid')
+    sb.learn(["/bin/sh", "-c", script.replace("70", "2")])
+    p = sb.run(["-a", "-E", sb.log], ["/bin/sh", "-c", script], timeout=120)
+    eq(p.stdout, "getpid : ok\n", f"the last call was served (stderr {p.stderr[-500:]})")
+
+
+@with_sandbox
 def the_target_cannot_reach_its_supervisor(sb):
     # Learning permits everything else: these are refused whatever the policy says.
     p = sb.learn([HELPER, "poke-parent"])
