@@ -43,17 +43,9 @@ static struct program *program_for(struct learner *l, const char *binary)
     return p;
 }
 
-static uint32_t hash_rule(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 static void set_insert(struct program *p, size_t index)
 {
-    size_t at = hash_rule(p->seen[index]) & p->mask;
+    size_t at = hash_string(p->seen[index]) & p->mask;
     while (p->slots[at])
         at = (at + 1) & p->mask;
     p->slots[at] = (uint32_t)index + 1;
@@ -64,7 +56,7 @@ static bool seen_before(const struct program *p, const char *rule)
 {
     if (!p->slots)
         return false;
-    for (size_t at = hash_rule(rule) & p->mask; p->slots[at]; at = (at + 1) & p->mask)
+    for (size_t at = hash_string(rule) & p->mask; p->slots[at]; at = (at + 1) & p->mask)
         if (streq(p->seen[p->slots[at] - 1], rule))
             return true;
     return false;

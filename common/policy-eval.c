@@ -203,14 +203,6 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
     return match;
 }
 
-static uint32_t hash_string(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 /* A rule the index finds by its literal: `filename eq "…"`, nothing else to compare. */
 static bool indexable(const struct pol_rule *r)
 {

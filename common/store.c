@@ -76,11 +76,8 @@ int store_file_name(const char *binary, char **ret)
         name[i - 1] = isalnum_ascii(binary[i]) ? binary[i] : '_';
     name[n - 1] = '\0';
     if (n - 1 > NAME_MAX - 8) {
-        /* FNV-1a of the whole path keeps long names apart after the cut. */
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < n; i++)
-            h = (h ^ (unsigned char)binary[i]) * 16777619u;
-        snprintf(name + 200, n - 200, "_%08x", h);
+        /* A hash of the whole path keeps long names apart after the cut. */
+        snprintf(name + 200, n - 200, "_%08x", hash_string(binary));
     }
     *ret = name;
     return 0;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +81,15 @@ void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) _printf_(2, 3);
 char *buf_steal(struct buf *b);
 void buf_free(struct buf *b);
+
+/* FNV-1a of the string S: the project's one string hash (hash sets, long file names). */
+static inline uint32_t hash_string(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
 
 /* Length of the valid UTF-8 sequence at S (at most N bytes): 1 for ASCII, 2 to 4, or 0 when the
  * bytes there are not valid UTF-8 (overlong forms and surrogates included). */
