@@ -74,17 +74,26 @@ static int read_link(const char *path, char **ret)
     return 0;
 }
 
+/* The magic link under /proc that names the caller's cwd (AT_FDCWD) or its DIRFD. */
+static int dir_link(const struct tr_target *t, int dirfd, char *buf, size_t n)
+{
+    if (dirfd == AT_FDCWD)
+        snprintf(buf, n, "/proc/%d/cwd", t->tid);
+    else if (dirfd < 0)
+        return -EBADF;
+    else
+        snprintf(buf, n, "/proc/%d/fd/%d", t->tid, dirfd);
+    return 0;
+}
+
 /* The directory a relative path starts from: the cwd or DIRFD of the caller. */
 static int base_dir(const struct tr_target *t, int dirfd, char **ret)
 {
     char proc[64];
-    if (dirfd == AT_FDCWD)
-        snprintf(proc, sizeof(proc), "/proc/%d/cwd", t->tid);
-    else if (dirfd < 0)
-        return -EBADF;
-    else
-        snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", t->tid, dirfd);
-    int r = read_link(proc, ret);
+    int r = dir_link(t, dirfd, proc, sizeof(proc));
+    if (r < 0)
+        return r;
+    r = read_link(proc, ret);
     if (r == -ENOENT && dirfd != AT_FDCWD)
         return -EBADF;
     if (r < 0)
@@ -132,13 +141,7 @@ static void rewrite_self(struct buf *res, const struct tr_target *t)
 /* Resolves component by component, reading each symlink in the caller's view of /proc, so that
  * /proc/self and magic links such as /dev/stdin name the caller's objects, not ours. */
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
-                    bool empty_ok, char **ret)
-{
-    return tr_resolve_path_full(t, dirfd, path, follow, empty_ok, ret, NULL);
-}
-
-int tr_resolve_path_full(const struct tr_target *t, int dirfd, const char *path, bool follow,
-                         bool empty_ok, char **ret, struct tr_path *ret_path)
+                    bool empty_ok, char **ret, struct tr_path *ret_path)
 {
     struct tr_path scratch;
     struct tr_path *out = ret_path ? ret_path : &scratch;
@@ -149,11 +152,9 @@ int tr_resolve_path_full(const struct tr_target *t, int dirfd, const char *path,
     if (path[0] == '\0') {
         /* AT_EMPTY_PATH: the object of the descriptor itself, whatever it is (fstat's way). */
         char proc[64];
-        if (dirfd == AT_FDCWD)
-            snprintf(proc, sizeof(proc), "/proc/%d/cwd", t->tid);
-        else
-            snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", t->tid, dirfd);
-        int r = dirfd < 0 && dirfd != AT_FDCWD ? -EBADF : read_link(proc, ret);
+        int r = dir_link(t, dirfd, proc, sizeof(proc));
+        if (r == 0)
+            r = read_link(proc, ret);
         if (r == 0) {
             out->resolved = xstrdup(*ret);
             out->via = xstrdup(proc);
@@ -400,10 +401,8 @@ static int resolve_restricted(struct tr_call *c, const struct tr_target *t, int 
                               const char *raw, char **ret, struct tr_path *path)
 {
     char base_path[64];
-    if (dirfd == AT_FDCWD)
-        snprintf(base_path, sizeof(base_path), "/proc/%d/cwd", t->tid);
-    else
-        snprintf(base_path, sizeof(base_path), "/proc/%d/fd/%d", t->tid, dirfd);
+    if (dir_link(t, dirfd, base_path, sizeof(base_path)) < 0)
+        return -EBADF;
     _cleanup_close_ int base = open(base_path, O_PATH | O_CLOEXEC);
     if (base < 0)
         return -EBADF;
@@ -453,8 +452,7 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
     if (a->kind == SYS_ARG_PATH && (c->open_resolve & RESOLVE_RESTRICTING) && path)
         r = resolve_restricted(c, t, dirfd, raw, &resolved, path);
     else
-        r = tr_resolve_path_full(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved,
-                                 path);
+        r = tr_resolve_path(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved, path);
     if (r < 0)
         return fail(c, a->name, -r);
     if (path) {
