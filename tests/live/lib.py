@@ -61,8 +61,18 @@ class Sandbox:
 
     def run(self, flags, command, timeout=60, input=None, check_rc=None):
         args = [SYSTRACE, "-d", self.policies, *flags, *command]
-        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, input=input,
-                           env=self.env, stdin=None if input is not None else subprocess.DEVNULL)
+        # A session of its own, so that a timeout ends the whole supervised tree, not only the
+        # launcher (its programs would go on, every call failing, and load the machine).
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env, start_new_session=True,
+                                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL)
+        try:
+            out, err = proc.communicate(input=input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        p = subprocess.CompletedProcess(args, proc.returncode, out, err)
         if check_rc is not None and p.returncode != check_rc:
             raise AssertionError(f"{args}: exit {p.returncode}, want {check_rc}\n"
                                  f"stdout: {p.stdout}\nstderr: {p.stderr}")
