@@ -30,7 +30,12 @@
 #include "syscalls.h"
 #include "util.h"
 
-#define MAX_SEND                 (16u << 20) /* the most a sendto is copied at once */
+#define MAX_SEND (16u << 20) /* the most a sendto is copied at once */
+/* The kernel's VALID_OPEN_FLAGS (its O_LARGEFILE, which glibc spells 0 on 64-bit). */
+#define KERNEL_OPEN_FLAGS                                                                          \
+    ((uint64_t)(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |        \
+                O_DSYNC | FASYNC | O_DIRECT | 0100000 | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |     \
+                O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC))
 #define CAP_NET_BIND_SERVICE_BIT 10
 
 static gid_t own_groups[256];
@@ -113,6 +118,47 @@ static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode
     return fd < 0 ? -errno : (int)fd;
 }
 
+/* The caller's root: ours, or its own when it is chrooted (closed by the caller when not ours). */
+static int open_root(const struct emu_ctx *c)
+{
+    if (!c->proc->root_prefix[0])
+        return own_root;
+    int fd = open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+static void close_root(int fd)
+{
+    if (fd >= 0 && fd != own_root)
+        close(fd);
+}
+
+/* Opens PATH (absolute in the caller's root) without following any symlink: translation resolved
+ * them all, so one met now was swapped in (ELOOP). With CHECKED, the object reached is read back
+ * and, when it is not at PATH any more (a directory renamed in between), decided on again where
+ * it is; PATH_INDEX names the path for that. */
+static int open_resolved(const struct emu_ctx *c, size_t path_index, const char *path,
+                         uint64_t flags, uint64_t mode, bool checked)
+{
+    int rootfd = open_root(c);
+    if (rootfd < 0)
+        return rootfd;
+    int fd = openat2_fd(rootfd, streq(path, "/") ? "." : path + 1, flags | O_CLOEXEC, mode,
+                        RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    close_root(rootfd);
+    if (fd < 0 || !checked)
+        return fd;
+    _cleanup_free_ char *actual = fd_path(fd, c->proc);
+    if (!streq(actual, path)) {
+        int err = c->recheck(c->data, path_index, actual);
+        if (err) {
+            close(fd);
+            return -err;
+        }
+    }
+    return fd;
+}
+
 /* Opens the directory holding path I's last component, checked to be the one decided on (unless
  * the caller checks what it reaches itself, CHECKED false). */
 static int open_parent_checked(const struct emu_ctx *c, size_t i, char **ret_last, bool checked)
@@ -124,13 +170,12 @@ static int open_parent_checked(const struct emu_ctx *c, size_t i, char **ret_las
     _cleanup_free_ char *dir =
         slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
     const char *last = slash[1] ? slash + 1 : ".";
-    _cleanup_close_ int other_root =
-        c->proc->root_prefix[0] ? open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-    int rootfd = c->proc->root_prefix[0] ? other_root : own_root;
+    int rootfd = open_root(c);
     if (rootfd < 0)
-        return -errno;
+        return rootfd;
     int fd = openat2_fd(rootfd, streq(dir, "/") ? "." : dir + 1, O_PATH | O_DIRECTORY | O_CLOEXEC,
                         0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    close_root(rootfd);
     if (fd < 0)
         return fd;
     _cleanup_free_ char *actual = checked ? fd_path(fd, c->proc) : NULL;
@@ -152,7 +197,8 @@ static int open_parent(const struct emu_ctx *c, size_t i, char **ret_last)
     return open_parent_checked(c, i, ret_last, true);
 }
 
-/* An O_PATH fd of the object path I names, the final component not followed again. */
+/* An O_PATH fd of the object path I names, the final component not followed again, checked to be
+ * the object decided on. */
 static int open_object(const struct emu_ctx *c, size_t i)
 {
     const struct tr_path *p = &c->call->paths[i];
@@ -160,16 +206,10 @@ static int open_object(const struct emu_ctx *c, size_t i)
         int fd = open(p->via, O_PATH | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
     }
-    _cleanup_free_ char *last = NULL;
-    _cleanup_close_ int parent = open_parent(c, i, &last);
-    if (parent < 0)
-        return parent;
-    int fd = openat(parent, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    int fd = open_resolved(c, i, p->resolved, O_PATH | O_NOFOLLOW, 0, true);
     /* A call that follows symlinks was resolved past them: one here now was swapped in. */
     struct stat st;
-    if (p->follow && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+    if (fd >= 0 && p->follow && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
         close(fd);
         return -ELOOP;
     }
@@ -228,6 +268,9 @@ static int emu_open(const struct emu_ctx *c)
     bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
     mode = creates ? (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
     const struct tr_path *p = &c->call->paths[0];
+    /* An open that changes nothing by itself is checked on the object it reached (below); one
+     * that creates or truncates must be checked before. */
+    bool changes = (flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE;
     int became = become(c->proc, false);
     int r = became < 0 ? became : 0;
     int fd;
@@ -235,11 +278,14 @@ static int emu_open(const struct emu_ctx *c)
         fd = r;
     } else if (p->via) {
         fd = open_as(c, AT_FDCWD, p->via, flags, mode);
+    } else if (!changes && !is(c, "openat2")) {
+        /* Checked on the object it reached (below), in one openat2 (which refuses flags that
+         * open and openat ignore: those are dropped as the kernel drops them). */
+        fd = open_resolved(c, 0, p->resolved, (flags & KERNEL_OPEN_FLAGS) | O_NOFOLLOW | O_NOCTTY,
+                           0, false);
     } else {
         _cleanup_free_ char *last = NULL;
-        /* An open that changes nothing by itself is checked on the object it reached (below);
-         * one that creates or truncates must be checked before. */
-        bool changes = (flags & (O_CREAT | O_TRUNC)) || (flags & O_TMPFILE) == O_TMPFILE;
+        /* One that creates or truncates must be checked before. */
         _cleanup_close_ int parent = open_parent_checked(c, 0, &last, changes);
         /* O_TMPFILE names the directory itself, which may be reached by following. */
         uint64_t nofollow = (flags & O_TMPFILE) == O_TMPFILE ? 0 : O_NOFOLLOW;
@@ -789,6 +835,12 @@ bool emu_can_perform(int nr, const struct tr_call *call)
     if (two && (call->n_paths < 2 || call->paths[0].via || call->paths[1].via))
         return false;
     return true;
+}
+
+bool emu_may_block(int nr)
+{
+    int i = find(nr);
+    return i >= 0 && table[i].fn == emu_socket;
 }
 
 int emu_perform(const struct emu_ctx *c)

@@ -37,6 +37,10 @@ bool emu_can_perform(int nr, const struct tr_call *call);
 /* Why call NR with these arguments may CONTINUE although it has an emulation (an O_PATH open),
  * or NULL. */
 const char *emu_continue_reason(int nr, const struct tr_call *call);
+/* Whether performing call NR may wait on another party for long (a connect, a send to a full
+ * socket), so that the supervisor keeps receiving meanwhile. Opens of FIFOs also may: they are
+ * left to the supervisor's watchdog rather than paid for on every open. */
+bool emu_may_block(int nr);
 /* Performs the call and answers the notification. Returns 0, or -errno when nothing was
  * answered because the target is gone. */
 int emu_perform(const struct emu_ctx *ctx);

@@ -69,8 +69,11 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
 /* The user directory, where learned rules are written (NULL with -U). */
 const char *store_user_dir(const struct store *store);
 /* An fd that becomes readable when a watched policy file changes (poll it), and the call that
- * takes the changes in. store_get also takes them in, so the next call sees an edit. */
+ * takes the changes in. store_get also takes them in, so the next call sees an edit, unless
+ * a watcher thread does (store_watch_in_background): then an edit is seen as soon as inotify
+ * reports it, and a lookup costs no system call. */
 int store_watch_fd(const struct store *store);
 void store_refresh(struct store *store);
+int store_watch_in_background(struct store *store);
 /* Starts watching DIR (after it was created). */
 int store_watch_dir(struct store *store, const char *dir);

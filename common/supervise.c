@@ -1,6 +1,10 @@
-/* supervise.c: the engine. Workers block in SECCOMP_IOCTL_NOTIF_RECV (the cheapest receive loop,
- * REFERENCE.md 4); when the last idle worker takes a request, another is started, so a question
- * waiting for a person never stalls the other processes. */
+/* supervise.c: the engine. One worker at a time blocks in SECCOMP_IOCTL_NOTIF_RECV (the cheapest
+ * receive loop, REFERENCE.md 4): the kernel wakes every thread waiting there for each request, so
+ * idle workers wait on a condition variable instead (leader and followers). The receiver serves
+ * what it receives and receives again; before work that may block (a question for a person, a
+ * connect) it hands the receiving role to a follower, starting one if none is idle, and the
+ * watchdog does the same for a request served longer than STALL_NS, so one slow call never
+ * stalls the other processes. */
 #include "supervise.h"
 
 #include <pthread.h>
@@ -20,7 +24,8 @@
 
 #define MAX_WORKERS 64
 #define WAKE_SIGNAL SIGUSR1
-#define WATCH_NS    (100 * 1000 * 1000)
+#define WATCH_NS    (10 * 1000 * 1000)
+#define STALL_NS    (20 * 1000 * 1000)
 
 struct session_rule {
     char *binary;
@@ -40,7 +45,10 @@ struct sup {
     pthread_mutex_t lock; /* the fields below */
     pthread_t workers[MAX_WORKERS];
     int n_workers;
-    int idle;
+    bool receiving;        /* a worker is in RECV, or about to be */
+    bool summoned;         /* a follower was woken (or started) to receive */
+    int followers;         /* idle workers waiting on FOLLOW */
+    pthread_cond_t follow; /* idle workers wait here for the receiving role */
     bool stopping;
     bool detached;
     struct session_rule *session;
@@ -53,6 +61,7 @@ struct sup {
      * open of a FIFO no one writes, a connect) is interrupted instead of lost. */
     bool busy[MAX_WORKERS];
     uint64_t serving[MAX_WORKERS];
+    uint64_t busy_since[MAX_WORKERS]; /* CLOCK_MONOTONIC ns */
     pthread_t watchdog;
     bool has_watchdog;
 };
@@ -64,6 +73,7 @@ int sup_new(const struct sup_config *cfg, struct sup **ret)
     struct sup *s = xcalloc(1, sizeof(*s));
     s->cfg = *cfg;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->follow, NULL);
     procs_new(cfg->launch_pid, &s->procs);
     if (cfg->mode == SUP_LEARN) {
         const char *dir = store_user_dir(cfg->store);
@@ -92,11 +102,38 @@ static int spawn_worker(struct sup *s)
     if (r != 0)
         return -r;
     s->n_workers++;
-    s->idle++;
     return 0;
 }
 
-/* Every WATCH_NS, interrupts the workers whose request is void (its process died). */
+/* Makes sure someone receives while this worker goes on with slow work; S->lock held. */
+static void hand_off_locked(struct sup *s)
+{
+    if (s->receiving || s->summoned || s->stopping)
+        return;
+    /* A woken follower finds no receiver and takes the role; so does a started worker. */
+    if (s->followers > 0)
+        pthread_cond_signal(&s->follow);
+    else if (spawn_worker(s) < 0)
+        return; /* all MAX_WORKERS are busy: the first to finish receives */
+    s->summoned = true;
+}
+
+static void hand_off(struct sup *s)
+{
+    pthread_mutex_lock(&s->lock);
+    hand_off_locked(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Every WATCH_NS, interrupts the workers whose request is void (its process died), and finds a
+ * receiver when a request has been served for longer than STALL_NS without one. */
 static void *watchdog_main(void *arg)
 {
     struct sup *s = arg;
@@ -105,9 +142,15 @@ static void *watchdog_main(void *arg)
         nanosleep(&ts, NULL);
         pthread_mutex_lock(&s->lock);
         bool stop = s->stopping;
-        for (int i = 0; i < s->n_workers && !stop; i++)
-            if (s->busy[i] && !notify_id_valid(s->cfg.listener, s->serving[i]))
+        uint64_t now = monotonic_ns();
+        for (int i = 0; i < s->n_workers && !stop; i++) {
+            if (!s->busy[i])
+                continue;
+            if (!notify_id_valid(s->cfg.listener, s->serving[i]))
                 pthread_kill(s->workers[i], WAKE_SIGNAL);
+            else if (now - s->busy_since[i] > STALL_NS)
+                hand_off_locked(s);
+        }
         pthread_mutex_unlock(&s->lock);
         if (stop)
             return NULL;
@@ -122,11 +165,13 @@ int sup_start(struct sup *s)
     sigaction(WAKE_SIGNAL, &sa, NULL);
     notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
     emu_init();
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int start = cpus > 1 ? (int)cpus : 2;
+    /* Edits are taken in by a thread of their own, not by a read on every request; without it
+     * (no inotify) every lookup checks. */
+    store_watch_in_background(s->cfg.store);
+    /* The receiver, and a follower ready for its first hand-off. */
     pthread_mutex_lock(&s->lock);
     int r = 0;
-    for (int i = 0; i < start && r == 0; i++)
+    for (int i = 0; i < 2 && r == 0; i++)
         r = spawn_worker(s);
     pthread_mutex_unlock(&s->lock);
     if (r == 0) {
@@ -141,6 +186,7 @@ void sup_stop(struct sup *s)
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     int n = s->n_workers;
+    pthread_cond_broadcast(&s->follow);
     pthread_mutex_unlock(&s->lock);
     if (s->has_watchdog)
         pthread_join(s->watchdog, NULL);
@@ -208,7 +254,18 @@ struct request {
     const char *rule_name;
     char *cwd;
     struct store_policy policy;
+    int waiting; /* still_waiting's answer: -1 not asked yet, else 0 or 1 */
 };
+
+/* Whether R's process still waits for the answer (the kernel's word: its pid may be someone
+ * else's by now). A bare answer to a void request fails by itself; what outlasts the answer (a
+ * log line, a learned rule, a question, a call performed on memory read) needs this first. */
+static bool still_waiting(struct sup *s, struct request *r)
+{
+    if (r->waiting < 0)
+        r->waiting = notify_id_valid(s->cfg.listener, r->n->id);
+    return r->waiting;
+}
 
 /* The verdict for one request. */
 struct verdict {
@@ -221,8 +278,10 @@ struct verdict {
     bool read_memory; /* the decision depended on pointer memory (DESIGN.md 3.4) */
 };
 
-static void log_request(struct sup *s, const struct request *r, const struct verdict *v)
+static void log_request(struct sup *s, struct request *r, const struct verdict *v)
 {
+    if (!still_waiting(s, r))
+        return;
     struct buf b = {0};
     buf_printf(&b, "user=%s uid=%u binary=", r->proc.user, r->proc.uid);
     _cleanup_free_ char *bin = pol_quote(r->proc.binary);
@@ -323,6 +382,10 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
 
 static void ask(struct sup *s, struct request *r, struct verdict *v)
 {
+    if (!still_waiting(s, r)) {
+        *v = (struct verdict){SUP_DENY, EPERM, false, "gone", v->rule, NULL};
+        return;
+    }
     if (!s->cfg.ask) {
         *v = (struct verdict){SUP_DENY, EPERM, true, "no-one-to-ask", v->rule, NULL};
         return;
@@ -346,6 +409,7 @@ static void ask(struct sup *s, struct request *r, struct verdict *v)
     };
     struct pending_ctx ctx = {s, r->n->id};
     struct sup_answer a = {0};
+    hand_off(s); /* a person may take minutes */
     int rr = s->cfg.ask(s->cfg.ask_data, &q, still_pending, &ctx, &a);
     suggest_free(sugg, n_sugg);
     if (rr < 0) {
@@ -423,7 +487,8 @@ static void decide(struct sup *s, struct request *r, struct verdict *v)
     switch (s->cfg.mode) {
     case SUP_LEARN: {
         _cleanup_free_ char *line = suggest_exact(r->rule_name, &r->req, "permit");
-        learner_add(s->learner, r->governing, line);
+        if (still_waiting(s, r))
+            learner_add(s->learner, r->governing, line);
         *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, NULL};
         return;
     }
@@ -502,6 +567,8 @@ static void permit_checked(struct sup *s, struct request *r, const struct verdic
     if (kind == EMU_PERFORM && emu_can_perform(n->data.nr, &r->call)) {
         struct recheck_ctx ctx = {s, r};
         struct emu_ctx e = {s->cfg.listener, n, &r->proc, &r->call, recheck, &ctx};
+        if (emu_may_block(n->data.nr))
+            hand_off(s);
         emu_perform(&e);
         return;
     }
@@ -727,7 +794,7 @@ static void serve(struct sup *s, struct request *r)
 
 static void handle(struct sup *s, const struct seccomp_notif *n)
 {
-    struct request r = {.n = n};
+    struct request r = {.n = n, .waiting = -1};
     if (procs_get(s->procs, n->pid, &r.proc) < 0) {
         /* Gone, and its call with it; or alive but out of our sight (its /proc entries refuse
          * us): never leave it waiting, and never let it run unseen. */
@@ -771,7 +838,8 @@ static void handle(struct sup *s, const struct seccomp_notif *n)
         notify_continue(s->cfg.listener, n->id);
     } else {
         struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix};
-        if (tr_translate(n, &target, &r.call) == 0 && notify_id_valid(s->cfg.listener, n->id))
+        if (tr_translate(n, &target, &r.call) == 0 &&
+            (!r.call.reads_memory || still_waiting(s, &r)))
             serve(s, &r);
     }
     store_policy_release(&r.policy);
@@ -792,31 +860,36 @@ static void *worker_main(void *arg)
     int self = 0;
     while (self < s->n_workers && !pthread_equal(s->workers[self], pthread_self()))
         self++;
-    pthread_mutex_unlock(&s->lock);
     struct seccomp_notif n;
     for (;;) {
+        while (s->receiving && !s->stopping) {
+            s->followers++;
+            pthread_cond_wait(&s->follow, &s->lock);
+            s->followers--;
+        }
+        if (s->stopping)
+            break;
+        s->receiving = true;
+        s->summoned = false;
+        pthread_mutex_unlock(&s->lock);
         int r = notify_recv(s->cfg.listener, &n);
         pthread_mutex_lock(&s->lock);
-        bool stop = s->stopping;
-        if (!stop && r == 0) {
-            s->busy[self] = true;
-            s->serving[self] = n.id;
-            if (--s->idle == 0)
-                spawn_worker(s); /* keep one receiver free while this request is served */
-        }
-        pthread_mutex_unlock(&s->lock);
-        if (stop)
+        s->receiving = false;
+        if (s->stopping)
             break;
         if (r == -EINTR || r == -ENOENT)
             continue;
         if (r < 0)
             break;
+        s->busy[self] = true;
+        s->serving[self] = n.id;
+        s->busy_since[self] = monotonic_ns();
+        pthread_mutex_unlock(&s->lock);
         handle(s, &n);
         pthread_mutex_lock(&s->lock);
         s->busy[self] = false;
-        s->idle++;
-        pthread_mutex_unlock(&s->lock);
     }
+    pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
