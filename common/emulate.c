@@ -309,6 +309,7 @@ static int emu_open(const struct emu_ctx *c)
             }
         }
     }
+    c->answering(c->data);
     r = notify_addfd_send(c->listener, c->n->id, fd, (flags & O_CLOEXEC) ? O_CLOEXEC : 0);
     close(fd);
     if (r == -ENOENT)

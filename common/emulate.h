@@ -18,6 +18,10 @@ struct emu_ctx {
     /* Decides again on the object actually reached when it is not the one checked (a path
      * changed in between): 0 to go on, or the errno to fail the call with. */
     int (*recheck)(void *data, size_t path_index, const char *actual);
+    /* Called just before an answer that waits for the target (ADDFD): from then on a signal to
+     * this thread would void the answer (the kernel marks the call answered first, and an
+     * interrupted ADDFD leaves it answered with nothing), so nothing may interrupt it. */
+    void (*answering)(void *data);
     void *data;
 };
 

@@ -255,6 +255,7 @@ struct request {
     char *cwd;
     struct store_policy policy;
     int waiting; /* still_waiting's answer: -1 not asked yet, else 0 or 1 */
+    int worker;  /* the index of the worker serving it */
 };
 
 /* Whether R's process still waits for the answer (the kernel's word: its pid may be someone
@@ -557,6 +558,15 @@ static _unused_ int recheck(void *data, size_t path_index, const char *actual)
     return err;
 }
 
+/* The watchdog must leave this worker alone from now on (emu_ctx.answering). */
+static _unused_ void answering(void *data)
+{
+    struct recheck_ctx *c = data;
+    pthread_mutex_lock(&c->sup->lock);
+    c->sup->busy[c->r->worker] = false;
+    pthread_mutex_unlock(&c->sup->lock);
+}
+
 /* A permit whose decision read pointer memory: the supervisor performs the call on what it
  * checked (DESIGN.md 3.5). Calls without an emulation CONTINUE with a logged "unsafe" mark. */
 static void permit_checked(struct sup *s, struct request *r, const struct verdict *v)
@@ -566,7 +576,7 @@ static void permit_checked(struct sup *s, struct request *r, const struct verdic
     enum emu_kind kind = emu_kind_of(n->data.nr, NULL);
     if (kind == EMU_PERFORM && emu_can_perform(n->data.nr, &r->call)) {
         struct recheck_ctx ctx = {s, r};
-        struct emu_ctx e = {s->cfg.listener, n, &r->proc, &r->call, recheck, &ctx};
+        struct emu_ctx e = {s->cfg.listener, n, &r->proc, &r->call, recheck, answering, &ctx};
         if (emu_may_block(n->data.nr))
             hand_off(s);
         emu_perform(&e);
@@ -792,9 +802,9 @@ static void serve(struct sup *s, struct request *r)
     act(s, r, &v, r->call.n_paths ? r->call.paths[0].raw : NULL);
 }
 
-static void handle(struct sup *s, const struct seccomp_notif *n)
+static void handle(struct sup *s, const struct seccomp_notif *n, int worker)
 {
-    struct request r = {.n = n, .waiting = -1};
+    struct request r = {.n = n, .waiting = -1, .worker = worker};
     if (procs_get(s->procs, n->pid, &r.proc) < 0) {
         /* Gone, and its call with it; or alive but out of our sight (its /proc entries refuse
          * us): never leave it waiting, and never let it run unseen. */
@@ -885,7 +895,7 @@ static void *worker_main(void *arg)
         s->serving[self] = n.id;
         s->busy_since[self] = monotonic_ns();
         pthread_mutex_unlock(&s->lock);
-        handle(s, &n);
+        handle(s, &n, self);
         pthread_mutex_lock(&s->lock);
         s->busy[self] = false;
     }

@@ -106,6 +106,29 @@ static int open_loop(const char *path, long n)
     return 0;
 }
 
+/* Opens PATH N times; every open must succeed and return PATH itself (same inode): "ok" counts
+ * those, "wrong" the descriptors of anything else and the failures. */
+static int open_exact(const char *path, long n)
+{
+    struct stat want;
+    if (stat(path, &want) < 0)
+        return 2;
+    long ok = 0, wrong = 0;
+    for (long i = 0; i < n; i++) {
+        struct stat got;
+        int fd = open(path, O_RDONLY);
+        if (fd >= 0 && fstat(fd, &got) == 0 && got.st_dev == want.st_dev &&
+            got.st_ino == want.st_ino)
+            ok++;
+        else
+            wrong++;
+        if (fd >= 0)
+            close(fd);
+    }
+    printf("attempts=%ld ok=%ld escapes=0 wrong=%ld\n", n, ok, wrong);
+    return 0;
+}
+
 static _Noreturn void swap(const char *a, const char *b)
 {
     for (;;)
@@ -302,6 +325,8 @@ int main(int argc, char **argv)
         return open_flip(argv[2], argv[3], atol(argv[4]));
     if (argc >= 4 && !strcmp(argv[1], "open-loop"))
         return open_loop(argv[2], atol(argv[3]));
+    if (argc >= 4 && !strcmp(argv[1], "open-exact"))
+        return open_exact(argv[2], atol(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "swap"))
         swap(argv[2], argv[3]);
     if (argc >= 5 && !strcmp(argv[1], "connect-flip"))

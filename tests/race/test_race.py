@@ -176,6 +176,21 @@ def sigkill_between_receive_and_reply(sb):
 
 
 @with_sandbox
+def every_injected_descriptor_is_the_file_opened(sb):
+    # The watchdog interrupts workers whose request is void; a request answered by ADDFD looks
+    # void while the target installs the descriptor, and an interrupted ADDFD left the open
+    # returning 0 (stdin) instead of the file. A long run of opens meets many watchdog ticks.
+    target = sb.path("file")
+    with open(target, "w") as f:
+        f.write("content")
+    sb.learn([ATTACK, "open-exact", target, "10"])
+    p = sb.enforce([ATTACK, "open-exact", target, "40000"])
+    r = result(p)
+    judge(r, breakable=False)
+    eq(r["wrong"], 0, f"descriptors that are not the file: {r}")
+
+
+@with_sandbox
 def blocked_calls_of_killed_processes_do_not_pile_up(sb):
     # An open of a FIFO no one writes blocks the supervisor performing it. More killed openers
     # than the supervisor has workers: without the watchdog freeing their workers, the last
