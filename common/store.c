@@ -6,13 +6,10 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/auxv.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/random.h>
@@ -50,9 +47,7 @@ struct store {
     char **files;
     size_t n_files;
     int inotify_fd;
-    /* With a watcher thread, edits are taken in as inotify reports them, not by every lookup. */
-    pthread_t watcher;
-    int stop_fd; /* an eventfd that ends the watcher; -1 without one */
+    bool explicit_refresh; /* edits are taken in by store_refresh only, not by every lookup */
     struct watch *watches;
     size_t n_watches;
     struct cache_entry *entries;
@@ -384,7 +379,6 @@ int store_new(const struct store_options *opts, struct store **ret)
         s->files[s->n_files++] = abs;
     }
     s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    s->stop_fd = -1;
     if (s->user_dir)
         store_watch_dir(s, s->user_dir);
     store_watch_dir(s, s->global_dir);
@@ -400,11 +394,6 @@ void store_free(struct store *store)
 {
     if (!store)
         return;
-    if (store->stop_fd >= 0) {
-        eventfd_write(store->stop_fd, 1);
-        pthread_join(store->watcher, NULL);
-        close(store->stop_fd);
-    }
     for (size_t i = 0; i < store->n_entries; i++) {
         free(store->entries[i].path);
         file_unref(store->entries[i].file);
@@ -477,38 +466,11 @@ void store_refresh(struct store *store)
     pthread_mutex_unlock(&store->lock);
 }
 
-static void *watcher_main(void *arg)
+void store_refresh_explicitly(struct store *store)
 {
-    struct store *store = arg;
-    struct pollfd fds[] = {{store->inotify_fd, POLLIN, 0}, {store->stop_fd, POLLIN, 0}};
-    while (poll(fds, ARRAY_SIZE(fds), -1) >= 0 || errno == EINTR)
-        if (fds[1].revents)
-            break;
-        else if (fds[0].revents)
-            store_refresh(store);
-    return NULL;
-}
-
-int store_watch_in_background(struct store *store)
-{
-    if (store->inotify_fd < 0 || store->stop_fd >= 0)
-        return store->inotify_fd < 0 ? -EBADF : 0;
-    int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    /* Signals go to the threads that wait for them, not to this one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    store->stop_fd = fd;
-    int r = pthread_create(&store->watcher, NULL, watcher_main, store);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (r != 0) {
-        close(fd);
-        store->stop_fd = -1;
-        return -r;
-    }
-    return 0;
+    pthread_mutex_lock(&store->lock);
+    store->explicit_refresh = store->inotify_fd >= 0;
+    pthread_mutex_unlock(&store->lock);
 }
 
 static bool dir_watched(const struct store *store, const char *path)
@@ -628,7 +590,7 @@ static int find_locked(struct store *store, const char *binary, struct store_pol
                        char **ret_first_candidate)
 {
     *ret = (struct store_policy){0};
-    if (store->stop_fd < 0)
+    if (!store->explicit_refresh)
         refresh_locked(store);
     for (int wildcard = 0; wildcard <= 1; wildcard++)
         for (size_t i = 0; i < store->n_files; i++) {

@@ -70,10 +70,10 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
 const char *store_user_dir(const struct store *store);
 /* An fd that becomes readable when a watched policy file changes (poll it), and the call that
  * takes the changes in. store_get also takes them in, so the next call sees an edit, unless
- * a watcher thread does (store_watch_in_background): then an edit is seen as soon as inotify
- * reports it, and a lookup costs no system call. */
+ * store_refresh_explicitly was called (there is an fd to watch): then a thread of the caller's
+ * polls the fd and calls store_refresh, and a lookup costs no system call. */
 int store_watch_fd(const struct store *store);
 void store_refresh(struct store *store);
-int store_watch_in_background(struct store *store);
+void store_refresh_explicitly(struct store *store);
 /* Starts watching DIR (after it was created). */
 int store_watch_dir(struct store *store, const char *dir);

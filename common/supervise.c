@@ -7,9 +7,11 @@
  * stalls the other processes. */
 #include "supervise.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -63,6 +65,7 @@ struct sup {
     uint64_t serving[MAX_WORKERS];
     uint64_t busy_since[MAX_WORKERS]; /* CLOCK_MONOTONIC ns */
     pthread_t watchdog;
+    int stop_fd; /* an eventfd that ends the watchdog */
     bool has_watchdog;
 };
 
@@ -74,6 +77,7 @@ int sup_new(const struct sup_config *cfg, struct sup **ret)
     s->cfg = *cfg;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->follow, NULL);
+    s->stop_fd = -1;
     procs_new(cfg->launch_pid, &s->procs);
     if (cfg->mode == SUP_LEARN) {
         const char *dir = store_user_dir(cfg->store);
@@ -132,18 +136,28 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Every WATCH_NS, interrupts the workers whose request is void (its process died), and finds a
+/* The supervisor's housekeeping: takes policy edits in as soon as inotify reports them, and
+ * every WATCH_NS interrupts the workers whose request is void (its process died) and finds a
  * receiver when a request has been served for longer than STALL_NS without one. */
 static void *watchdog_main(void *arg)
 {
     struct sup *s = arg;
+    struct pollfd fds[] = {{s->stop_fd, POLLIN, 0}, {store_watch_fd(s->cfg.store), POLLIN, 0}};
+    uint64_t next = monotonic_ns() + WATCH_NS;
     for (;;) {
-        struct timespec ts = {0, WATCH_NS};
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&s->lock);
-        bool stop = s->stopping;
         uint64_t now = monotonic_ns();
-        for (int i = 0; i < s->n_workers && !stop; i++) {
+        int wait_ms = now >= next ? 0 : (int)((next - now + 999999) / 1000000);
+        int n = poll(fds, fds[1].fd >= 0 ? 2 : 1, wait_ms);
+        if (n > 0 && fds[0].revents)
+            return NULL;
+        if (n > 0 && fds[1].revents)
+            store_refresh(s->cfg.store);
+        now = monotonic_ns();
+        if (now < next)
+            continue;
+        next = now + WATCH_NS;
+        pthread_mutex_lock(&s->lock);
+        for (int i = 0; i < s->n_workers; i++) {
             if (!s->busy[i])
                 continue;
             if (!notify_id_valid(s->cfg.listener, s->serving[i]))
@@ -152,8 +166,6 @@ static void *watchdog_main(void *arg)
                 hand_off_locked(s);
         }
         pthread_mutex_unlock(&s->lock);
-        if (stop)
-            return NULL;
     }
 }
 
@@ -165,16 +177,16 @@ int sup_start(struct sup *s)
     sigaction(WAKE_SIGNAL, &sa, NULL);
     notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
     emu_init();
-    /* Edits are taken in by a thread of their own, not by a read on every request; without it
-     * (no inotify) every lookup checks. */
-    store_watch_in_background(s->cfg.store);
-    /* The receiver, and a follower ready for its first hand-off. */
+    /* The receiver; followers are started at the first hand-off. */
     pthread_mutex_lock(&s->lock);
-    int r = 0;
-    for (int i = 0; i < 2 && r == 0; i++)
-        r = spawn_worker(s);
+    int r = spawn_worker(s);
     pthread_mutex_unlock(&s->lock);
+    s->stop_fd = r == 0 ? eventfd(0, EFD_CLOEXEC) : -1;
+    if (r == 0 && s->stop_fd < 0)
+        r = -errno;
     if (r == 0) {
+        /* Edits are taken in by the watchdog, not by a read on every request. */
+        store_refresh_explicitly(s->cfg.store);
         r = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
         s->has_watchdog = r == 0;
     }
@@ -188,8 +200,10 @@ void sup_stop(struct sup *s)
     int n = s->n_workers;
     pthread_cond_broadcast(&s->follow);
     pthread_mutex_unlock(&s->lock);
-    if (s->has_watchdog)
+    if (s->has_watchdog) {
+        eventfd_write(s->stop_fd, 1);
         pthread_join(s->watchdog, NULL);
+    }
     s->has_watchdog = false;
     for (int i = 0; i < n; i++) {
         /* The signal may land before the worker blocks again: repeat until it has left. */
@@ -228,6 +242,8 @@ void sup_free(struct sup *s)
         return;
     learner_free(s->learner);
     procs_free(s->procs);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
     for (size_t i = 0; i < s->n_session; i++) {
         free(s->session[i].binary);
         pol_rule_free(s->session[i].rule);
