@@ -3,9 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "util.h"
 
 struct flag_name {
@@ -157,20 +156,14 @@ static char *format_id(uint32_t id)
 
 static char *format_user(uint32_t uid)
 {
-    struct passwd pw, *res = NULL;
-    char buf[2048];
-    if (uid != UINT32_MAX && getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-        return xstrdup(res->pw_name);
-    return format_id(uid);
+    char *name = uid != UINT32_MAX ? names_user(uid, NULL) : NULL;
+    return name ? name : format_id(uid);
 }
 
 static char *format_group(uint32_t gid)
 {
-    struct group gr, *res = NULL;
-    char buf[4096];
-    if (gid != UINT32_MAX && getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res)
-        return xstrdup(res->gr_name);
-    return format_id(gid);
+    char *name = gid != UINT32_MAX ? names_group(gid) : NULL;
+    return name ? name : format_id(gid);
 }
 
 char *format_int(enum sys_arg_kind kind, uint64_t value)

@@ -9,12 +9,11 @@
 #include "procs.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "names.h"
 #include "util.h"
 
 #define BUCKETS  1024
@@ -196,19 +195,11 @@ static void load_creds(struct proc *pr, const struct status *st)
     pr->uid = st->euid;
     pr->gid = st->egid;
     pr->creds = *st;
-    struct passwd pw, *pres = NULL;
-    struct group gr, *gres = NULL;
-    char buf[4096];
-    if (getpwuid_r(pr->uid, &pw, buf, sizeof(buf), &pres) == 0 && pres) {
-        pr->user = xstrdup(pres->pw_name);
-        pr->home = xstrdup(pres->pw_dir);
-    } else {
+    pr->user = names_user(pr->uid, &pr->home);
+    if (!pr->user)
         pr->user = xasprintf("%u", pr->uid);
-        pr->home = NULL;
-    }
-    if (getgrgid_r(pr->gid, &gr, buf, sizeof(buf), &gres) == 0 && gres)
-        pr->group = xstrdup(gres->gr_name);
-    else
+    pr->group = names_group(pr->gid);
+    if (!pr->group)
         pr->group = xasprintf("%u", pr->gid);
     pr->creds_valid = true;
 }

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 
 #include "format.h"
+#include "names.h"
 #include "testutil.h"
 
 static const struct {
@@ -65,6 +66,26 @@ static void test_ints(void)
     }
 }
 
+/* Names come from the databases, the same on a second (cached) lookup; unknown ids have none. */
+static void test_names(void)
+{
+    for (int round = 0; round < 2; round++) {
+        char *home = NULL;
+        g_autofree char *root = names_user(0, &home);
+        g_assert_cmpstr(root, ==, "root");
+        g_assert_cmpstr(home, ==, "/root");
+        free(home);
+        g_autofree char *group = names_group(0);
+        g_assert_cmpstr(group, ==, "root");
+        home = (char *)"untouched";
+        g_assert_null(names_user(3999999999u, &home));
+        g_assert_null(home);
+        g_assert_null(names_group(3999999999u));
+    }
+    g_autofree char *formatted = format_int(SYS_ARG_UID, 3999999999u);
+    g_assert_cmpstr(formatted, ==, "3999999999");
+}
+
 static void test_sockaddrs(void)
 {
     struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -102,5 +123,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/format/ints", test_ints);
     g_test_add_func("/format/sockaddrs", test_sockaddrs);
+    g_test_add_func("/format/names", test_names);
     return g_test_run();
 }
