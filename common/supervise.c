@@ -60,10 +60,11 @@ struct sup {
     struct seen_policy *seen;
     size_t n_seen;
     /* What each worker serves, for the watchdog: a worker blocked for a target that died (an
-     * open of a FIFO no one writes, a connect) is interrupted instead of lost. */
-    bool busy[MAX_WORKERS];
+     * open of a FIFO no one writes, a connect) is interrupted instead of lost, unless it is
+     * answering (emu_ctx.answering); one busy for long makes another receive. */
+    uint64_t busy_since[MAX_WORKERS]; /* CLOCK_MONOTONIC ns; 0 when idle */
     uint64_t serving[MAX_WORKERS];
-    uint64_t busy_since[MAX_WORKERS]; /* CLOCK_MONOTONIC ns */
+    bool interruptible[MAX_WORKERS];
     pthread_t watchdog;
     int stop_fd; /* an eventfd that ends the watchdog */
     bool has_watchdog;
@@ -158,9 +159,9 @@ static void *watchdog_main(void *arg)
         next = now + WATCH_NS;
         pthread_mutex_lock(&s->lock);
         for (int i = 0; i < s->n_workers; i++) {
-            if (!s->busy[i])
+            if (!s->busy_since[i])
                 continue;
-            if (!notify_id_valid(s->cfg.listener, s->serving[i]))
+            if (s->interruptible[i] && !notify_id_valid(s->cfg.listener, s->serving[i]))
                 pthread_kill(s->workers[i], WAKE_SIGNAL);
             else if (now - s->busy_since[i] > STALL_NS)
                 hand_off_locked(s);
@@ -574,12 +575,12 @@ static _unused_ int recheck(void *data, size_t path_index, const char *actual)
     return err;
 }
 
-/* The watchdog must leave this worker alone from now on (emu_ctx.answering). */
+/* The watchdog must not interrupt this worker from now on (emu_ctx.answering). */
 static _unused_ void answering(void *data)
 {
     struct recheck_ctx *c = data;
     pthread_mutex_lock(&c->sup->lock);
-    c->sup->busy[c->r->worker] = false;
+    c->sup->interruptible[c->r->worker] = false;
     pthread_mutex_unlock(&c->sup->lock);
 }
 
@@ -907,13 +908,14 @@ static void *worker_main(void *arg)
             continue;
         if (r < 0)
             break;
-        s->busy[self] = true;
-        s->serving[self] = n.id;
         s->busy_since[self] = monotonic_ns();
+        s->serving[self] = n.id;
+        s->interruptible[self] = true;
         pthread_mutex_unlock(&s->lock);
         handle(s, &n, self);
         pthread_mutex_lock(&s->lock);
-        s->busy[self] = false;
+        s->busy_since[self] = 0;
+        s->interruptible[self] = false;
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
