@@ -62,6 +62,16 @@ static bool seen_before(const struct program *p, const char *rule)
     return false;
 }
 
+bool learner_knows(struct learner *l, const char *binary, const char *rule)
+{
+    pthread_mutex_lock(&l->lock);
+    bool known = false;
+    for (size_t i = 0; i < l->n_programs && !known; i++)
+        known = streq(l->programs[i].binary, binary) && seen_before(&l->programs[i], rule);
+    pthread_mutex_unlock(&l->lock);
+    return known;
+}
+
 void learner_add(struct learner *l, const char *binary, const char *rule)
 {
     pthread_mutex_lock(&l->lock);

@@ -3,6 +3,7 @@
  * once more when the recorder is flushed. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "log.h"
@@ -12,6 +13,8 @@ struct learner;
 int learner_new(const char *dir, struct log *log, struct learner **ret);
 /* Records RULE (a full rule line) for BINARY; repeated rules are written once. Thread-safe. */
 void learner_add(struct learner *l, const char *binary, const char *rule);
+/* Whether RULE was recorded for BINARY already (the caller may then skip work). Thread-safe. */
+bool learner_knows(struct learner *l, const char *binary, const char *rule);
 /* Writes everything recorded so far; returns the number of rules that failed to be written. */
 size_t learner_flush(struct learner *l);
 /* Stops the background writer after a last flush. */

@@ -505,7 +505,8 @@ static void decide(struct sup *s, struct request *r, struct verdict *v)
     switch (s->cfg.mode) {
     case SUP_LEARN: {
         _cleanup_free_ char *line = suggest_exact(r->rule_name, &r->req, "permit");
-        if (still_waiting(s, r))
+        /* Most calls were seen before: only a new rule needs the request checked first. */
+        if (!learner_knows(s->learner, r->governing, line) && still_waiting(s, r))
             learner_add(s->learner, r->governing, line);
         *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, NULL};
         return;
