@@ -64,16 +64,30 @@ static struct entry *add(struct table *t, unsigned id, const char *name, const c
     return e;
 }
 
-char *names_user(uid_t uid, char **ret_home)
+/* The database's entry for ID into a new cache entry of T (NULL name when there is none). */
+static struct entry *fetch_user(struct table *t, unsigned id)
+{
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    bool found = getpwuid_r(id, &pw, buf, sizeof(buf), &res) == 0 && res;
+    return add(t, id, found ? res->pw_name : NULL, found ? res->pw_dir : NULL);
+}
+
+static struct entry *fetch_group(struct table *t, unsigned id)
+{
+    struct group gr, *res = NULL;
+    char buf[4096];
+    bool found = getgrgid_r(id, &gr, buf, sizeof(buf), &res) == 0 && res;
+    return add(t, id, found ? res->gr_name : NULL, NULL);
+}
+
+static char *lookup(struct table *t, unsigned id, struct entry *(*fetch)(struct table *, unsigned),
+                    char **ret_home)
 {
     pthread_mutex_lock(&lock);
-    struct entry *e = cached(&users, uid);
-    if (!e) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        bool found = getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res;
-        e = add(&users, uid, found ? res->pw_name : NULL, found ? res->pw_dir : NULL);
-    }
+    struct entry *e = cached(t, id);
+    if (!e)
+        e = fetch(t, id);
     char *name = e->name ? xstrdup(e->name) : NULL;
     if (ret_home)
         *ret_home = e->home ? xstrdup(e->home) : NULL;
@@ -81,17 +95,12 @@ char *names_user(uid_t uid, char **ret_home)
     return name;
 }
 
+char *names_user(uid_t uid, char **ret_home)
+{
+    return lookup(&users, uid, fetch_user, ret_home);
+}
+
 char *names_group(gid_t gid)
 {
-    pthread_mutex_lock(&lock);
-    struct entry *e = cached(&groups, gid);
-    if (!e) {
-        struct group gr, *res = NULL;
-        char buf[4096];
-        bool found = getgrgid_r(gid, &gr, buf, sizeof(buf), &res) == 0 && res;
-        e = add(&groups, gid, found ? res->gr_name : NULL, NULL);
-    }
-    char *name = e->name ? xstrdup(e->name) : NULL;
-    pthread_mutex_unlock(&lock);
-    return name;
+    return lookup(&groups, gid, fetch_group, NULL);
 }
