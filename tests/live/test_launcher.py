@@ -511,5 +511,18 @@ def kernel_decisions_and_edits_that_need_a_relaunch(sb):
     eq(sb.enforce([HELPER, "getppid"]).stdout, "getppid : EPERM\n", "next launch")
 
 
+@with_sandbox
+def a_fifo_reader_waits_for_its_writer_under_supervision(sb):
+    # The reader's open blocks inside the supervisor until a writer opens the FIFO; the writer's
+    # own open must be received meanwhile, by another worker (the watchdog hands receiving on).
+    fifo = sb.path("fifo")
+    os.mkfifo(fifo)
+    script = f"{HELPER} open {fifo} & sleep 0.3; {HELPER} openf {fifo} w 0; wait"
+    sb.learn(["/bin/sh", "-c", script])
+    p = sb.run(["-a", "-E", sb.log], ["/bin/sh", "-c", script], timeout=30)
+    eq(sorted(p.stdout.splitlines()), [f"open {fifo}: ok", f"openf {fifo} w: fd=3 cloexec=0"],
+       f"both opens (stderr {p.stderr[-500:]})")
+
+
 if __name__ == "__main__":
     main()
