@@ -907,8 +907,11 @@ static void *worker_main(void *arg)
             break;
         if (r == -EINTR || r == -ENOENT)
             continue;
-        if (r < 0)
+        if (r < 0) {
+            /* The listener itself fails: let a follower see it too rather than wait unwoken. */
+            pthread_cond_signal(&s->follow);
             break;
+        }
         s->busy_since[self] = monotonic_ns();
         s->serving[self] = n.id;
         s->interruptible[self] = true;
