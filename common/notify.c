@@ -2,6 +2,7 @@
 #include "notify.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -43,6 +44,12 @@ int notify_addfd_send(int listener, uint64_t id, int fd, uint32_t newfd_flags)
     };
     int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
     return r < 0 ? -errno : r;
+}
+
+bool notify_listener_idle_forever(int listener)
+{
+    struct pollfd p = {listener, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) && !(p.revents & POLLIN);
 }
 
 int notify_set_sync_wakeup(int listener)

@@ -25,5 +25,8 @@ int notify_continue(int listener, uint64_t id);
 int notify_return(int listener, uint64_t id, int64_t val, int err);
 /* Installs FD in the target and makes the call return its number (ADDFD with SEND). */
 int notify_addfd_send(int listener, uint64_t id, int fd, uint32_t newfd_flags);
+/* Whether no process uses the filter any more (the listener polls as hung up with nothing to
+ * receive): NOTIF_RECV then fails at once with ENOENT, forever. */
+bool notify_listener_idle_forever(int listener);
 /* Asks the kernel to wake the supervisor on the same CPU (6.6+); -EINVAL where unsupported. */
 int notify_set_sync_wakeup(int listener);

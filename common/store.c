@@ -47,7 +47,6 @@ struct store {
     char **files;
     size_t n_files;
     int inotify_fd;
-    bool explicit_refresh; /* edits are taken in by store_refresh only, not by every lookup */
     struct watch *watches;
     size_t n_watches;
     struct cache_entry *entries;
@@ -466,13 +465,6 @@ void store_refresh(struct store *store)
     pthread_mutex_unlock(&store->lock);
 }
 
-void store_refresh_explicitly(struct store *store)
-{
-    pthread_mutex_lock(&store->lock);
-    store->explicit_refresh = store->inotify_fd >= 0;
-    pthread_mutex_unlock(&store->lock);
-}
-
 static bool dir_watched(const struct store *store, const char *path)
 {
     _cleanup_free_ char *dir = dir_of(path);
@@ -590,8 +582,7 @@ static int find_locked(struct store *store, const char *binary, struct store_pol
                        char **ret_first_candidate)
 {
     *ret = (struct store_policy){0};
-    if (!store->explicit_refresh)
-        refresh_locked(store);
+    refresh_locked(store);
     for (int wildcard = 0; wildcard <= 1; wildcard++)
         for (size_t i = 0; i < store->n_files; i++) {
             struct cache_entry *e = load_locked(store, store->files[i], STORE_ORIGIN_FILE);

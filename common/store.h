@@ -69,11 +69,9 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
 /* The user directory, where learned rules are written (NULL with -U). */
 const char *store_user_dir(const struct store *store);
 /* An fd that becomes readable when a watched policy file changes (poll it), and the call that
- * takes the changes in. store_get also takes them in, so the next call sees an edit, unless
- * store_refresh_explicitly was called (there is an fd to watch): then a thread of the caller's
- * polls the fd and calls store_refresh, and a lookup costs no system call. */
+ * takes the changes in. store_get also takes them in (one non-blocking read of it), so the very
+ * next call sees an edit: a thread taking them in would leave a window after the edit. */
 int store_watch_fd(const struct store *store);
 void store_refresh(struct store *store);
-void store_refresh_explicitly(struct store *store);
 /* Starts watching DIR (after it was created). */
 int store_watch_dir(struct store *store, const char *dir);

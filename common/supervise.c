@@ -137,22 +137,19 @@ static uint64_t monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The supervisor's housekeeping: takes policy edits in as soon as inotify reports them, and
- * every WATCH_NS interrupts the workers whose request is void (its process died) and finds a
- * receiver when a request has been served for longer than STALL_NS without one. */
+/* Every WATCH_NS, interrupts the workers whose request is void (its process died), and finds a
+ * receiver when a request has been served for longer than STALL_NS without one. Its sleep is a
+ * poll of the stop eventfd, so that sup_stop need not wait for it to end. */
 static void *watchdog_main(void *arg)
 {
     struct sup *s = arg;
-    struct pollfd fds[] = {{s->stop_fd, POLLIN, 0}, {store_watch_fd(s->cfg.store), POLLIN, 0}};
+    struct pollfd stop = {s->stop_fd, POLLIN, 0};
     uint64_t next = monotonic_ns() + WATCH_NS;
     for (;;) {
         uint64_t now = monotonic_ns();
         int wait_ms = now >= next ? 0 : (int)((next - now + 999999) / 1000000);
-        int n = poll(fds, fds[1].fd >= 0 ? 2 : 1, wait_ms);
-        if (n > 0 && fds[0].revents)
+        if (poll(&stop, 1, wait_ms) > 0)
             return NULL;
-        if (n > 0 && fds[1].revents)
-            store_refresh(s->cfg.store);
         now = monotonic_ns();
         if (now < next)
             continue;
@@ -186,8 +183,6 @@ int sup_start(struct sup *s)
     if (r == 0 && s->stop_fd < 0)
         r = -errno;
     if (r == 0) {
-        /* Edits are taken in by the watchdog, not by a read on every request. */
-        store_refresh_explicitly(s->cfg.store);
         r = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
         s->has_watchdog = r == 0;
     }
@@ -905,6 +900,13 @@ static void *worker_main(void *arg)
         s->receiving = false;
         if (s->stopping)
             break;
+        if (r == -ENOENT && notify_listener_idle_forever(s->cfg.listener)) {
+            /* Every supervised process is gone: wait for sup_stop rather than spin. */
+            s->receiving = true;
+            while (!s->stopping)
+                pthread_cond_wait(&s->follow, &s->lock);
+            break;
+        }
         if (r == -EINTR || r == -ENOENT)
             continue;
         if (r < 0) {
