@@ -1,4 +1,7 @@
-/* log.c: where decisions are written. */
+/* log.c: where decisions are written. A program that loops on a denied call must not fill the
+ * disk: the same line is written at most BURST times a second, then counted, and the count is
+ * written when that second is over (at the line's next occurrence or another's in its slot, or
+ * at the close). */
 #include "log.h"
 
 #include <fcntl.h>
@@ -7,10 +10,23 @@
 #include <syslog.h>
 #include <time.h>
 
+#define BURST     10
+#define WINDOW_NS 1000000000ull
+#define SLOTS     64
+
+/* The lines seen lately, by hash. */
+struct recent {
+    char *text;
+    uint64_t window_start;
+    unsigned count;      /* in this window */
+    unsigned suppressed; /* not written in this window */
+};
+
 struct log {
     enum log_target target;
     int fd;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* the fields below, and the writes */
+    struct recent recent[SLOTS];
 };
 
 int log_open(enum log_target target, const char *path, struct log **ret)
@@ -33,10 +49,29 @@ int log_open(enum log_target target, const char *path, struct log **ret)
     return 0;
 }
 
+static void write_line(struct log *log, const char *text);
+
+/* Writes how many copies of R's line were held back, if any; LOG->lock held. */
+static void flush_suppressed(struct log *log, struct recent *r)
+{
+    if (!r->suppressed)
+        return;
+    _cleanup_free_ char *line = xasprintf("repeated %u more times within a second, not written: %s",
+                                          r->suppressed, r->text);
+    r->suppressed = 0;
+    write_line(log, line);
+}
+
 void log_close(struct log *log)
 {
     if (!log)
         return;
+    pthread_mutex_lock(&log->lock);
+    for (size_t i = 0; i < SLOTS; i++) {
+        flush_suppressed(log, &log->recent[i]);
+        free(log->recent[i].text);
+    }
+    pthread_mutex_unlock(&log->lock);
     if (log->fd >= 0)
         close(log->fd);
     if (log->target == LOG_TO_SYSLOG)
@@ -45,10 +80,9 @@ void log_close(struct log *log)
     free(log);
 }
 
-void log_event(struct log *log, const char *fmt, ...)
+/* One line, with the target's prefix; LOG->lock held. */
+static void write_line(struct log *log, const char *text)
 {
-    if (!log)
-        return;
     struct buf b = {0};
     if (log->target == LOG_TO_FILE) {
         char stamp[64];
@@ -59,22 +93,47 @@ void log_event(struct log *log, const char *fmt, ...)
     } else if (log->target == LOG_TO_STDERR) {
         buf_puts(&b, "systrace: ");
     }
-    size_t head = b.len;
+    if (log->target == LOG_TO_SYSLOG) {
+        syslog(LOG_NOTICE, "%s", text);
+    } else {
+        buf_printf(&b, "%s\n", text);
+        write_all(log->fd >= 0 ? log->fd : STDERR_FILENO, b.data, b.len);
+    }
+    buf_free(&b);
+}
+
+/* Whether TEXT may be written now (BURST a second at most); LOG->lock held. */
+static bool admit(struct log *log, const char *text)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    struct recent *r = &log->recent[hash_string(text) % SLOTS];
+    if (!r->text || !streq(r->text, text) || now - r->window_start >= WINDOW_NS) {
+        flush_suppressed(log, r);
+        free(r->text);
+        *r = (struct recent){xstrdup(text), now, 0, 0};
+    }
+    if (++r->count <= BURST)
+        return true;
+    r->suppressed++;
+    return false;
+}
+
+void log_event(struct log *log, const char *fmt, ...)
+{
+    if (!log)
+        return;
     va_list ap;
     va_start(ap, fmt);
     char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) >= 0) {
-        buf_puts(&b, msg);
-        free(msg);
-    }
+    int n = vasprintf(&msg, fmt, ap);
     va_end(ap);
-    if (log->target == LOG_TO_SYSLOG) {
-        syslog(LOG_NOTICE, "%s", b.data + head);
-    } else {
-        buf_putc(&b, '\n');
-        pthread_mutex_lock(&log->lock);
-        write_all(log->fd >= 0 ? log->fd : STDERR_FILENO, b.data, b.len);
-        pthread_mutex_unlock(&log->lock);
-    }
-    buf_free(&b);
+    if (n < 0)
+        return;
+    pthread_mutex_lock(&log->lock);
+    if (admit(log, msg))
+        write_line(log, msg);
+    pthread_mutex_unlock(&log->lock);
+    free(msg);
 }

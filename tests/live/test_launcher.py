@@ -330,6 +330,23 @@ def hostile_arguments_get_the_kernels_errno(sb):
 
 
 @with_sandbox
+def a_call_denied_in_a_loop_does_not_flood_the_log(sb):
+    allowed, other = sb.path("allowed"), sb.path("other")
+    for f in (allowed, other):
+        open(f, "w").close()
+    sb.learn([HELPER, "open", allowed])
+    p = sb.enforce([HELPER, *["open", other] * 300])
+    eq(p.stdout.count(f"open {other}: EPERM"), 300, "every call denied")
+    lines = [l for l in sb.log_lines() if other in l]
+    denials = [l for l in lines if "decision=deny" in l and "repeated" not in l]
+    summaries = [l for l in lines if "repeated" in l]
+    # At most ten a second are written; what is held back is counted in one line each second.
+    assert 10 <= len(denials) <= 60, f"{len(denials)} denial lines"
+    eq(sum(int(l.split("repeated ")[1].split()[0]) for l in summaries) + len(denials), 300,
+       f"every denial written or counted: {summaries}")
+
+
+@with_sandbox
 def wrong_abi_calls_kill_the_process(sb):
     sb.learn([HELPER, "getpid"])
     for mode in (["-A"], ["-a", "-E", sb.log]):
