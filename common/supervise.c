@@ -144,16 +144,10 @@ static void *watchdog_main(void *arg)
 {
     struct sup *s = arg;
     struct pollfd stop = {s->stop_fd, POLLIN, 0};
-    uint64_t next = monotonic_ns() + WATCH_NS;
     for (;;) {
-        uint64_t now = monotonic_ns();
-        int wait_ms = now >= next ? 0 : (int)((next - now + 999999) / 1000000);
-        if (poll(&stop, 1, wait_ms) > 0)
+        if (poll(&stop, 1, WATCH_NS / 1000000) > 0)
             return NULL;
-        now = monotonic_ns();
-        if (now < next)
-            continue;
-        next = now + WATCH_NS;
+        uint64_t now = monotonic_ns();
         pthread_mutex_lock(&s->lock);
         for (int i = 0; i < s->n_workers; i++) {
             if (!s->busy_since[i])
