@@ -16,11 +16,14 @@
  * back to ordinary calls. */
 static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
 
-/* The supervisor must see these whatever the policy says: it tracks what each process runs and
- * the credentials and umask it performs calls with, and it refuses calls aimed at itself. */
+/* The supervisor must see these whatever the policy says: it tracks what each process runs, the
+ * credentials, umask and root it performs calls with, and it refuses calls aimed at itself. */
 static const char *const always_notified[] = {
     "execve",
     "execveat",
+    "chroot",
+    "pivot_root",
+    "setns",
     "setuid",
     "setgid",
     "setreuid",

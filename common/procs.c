@@ -51,6 +51,7 @@ struct proc {
     char *user, *group, *home;
     struct status creds;
     char root_prefix[48];
+    bool root_moves; /* it called chroot or setns: its root is looked up on every request */
 };
 
 struct thread {
@@ -64,6 +65,8 @@ struct procs {
     struct thread *buckets[BUCKETS];
     size_t n_threads;
     pid_t launch_pid;
+    struct stat own_root; /* the supervisor's "/", which it never leaves */
+    bool all_roots_move;  /* a pivot_root was permitted: every root is looked up every time */
 };
 
 int procs_new(pid_t launch_pid, struct procs **ret)
@@ -71,6 +74,8 @@ int procs_new(pid_t launch_pid, struct procs **ret)
     struct procs *p = xcalloc(1, sizeof(*p));
     pthread_mutex_init(&p->lock, NULL);
     p->launch_pid = launch_pid;
+    if (stat("/", &p->own_root) < 0)
+        p->own_root = (struct stat){0};
     *ret = p;
     return 0;
 }
@@ -204,6 +209,17 @@ static void load_creds(struct proc *pr, const struct status *st)
     pr->creds_valid = true;
 }
 
+/* PR's root: "" when it is ours, else the /proc link through which the supervisor reaches it. */
+static void find_root(const struct procs *p, struct proc *pr)
+{
+    struct stat root;
+    char rp[48];
+    snprintf(rp, sizeof(rp), "/proc/%d/root", pr->tgid);
+    bool ours = stat(rp, &root) < 0 ||
+                (root.st_dev == p->own_root.st_dev && root.st_ino == p->own_root.st_ino);
+    snprintf(pr->root_prefix, sizeof(pr->root_prefix), "%s", ours ? "" : rp);
+}
+
 static struct proc *new_proc(struct procs *p, pid_t tgid, pid_t ppid, const struct stat *exe)
 {
     struct proc *pr = xcalloc(1, sizeof(*pr));
@@ -217,11 +233,13 @@ static struct proc *new_proc(struct procs *p, pid_t tgid, pid_t ppid, const stru
         pr->binary = xstrdup(parent->proc->binary);
     else
         pr->binary = exe_path(tgid);
-    struct stat mine, root;
+    /* A child may share its parent's root (CLONE_FS): it moves when the parent's does. */
+    pr->root_moves = parent && parent->proc->root_moves;
+    struct stat root;
     char rp[48];
     snprintf(rp, sizeof(rp), "/proc/%d/root", tgid);
-    if (stat(rp, &root) == 0 && stat("/", &mine) == 0 &&
-        (root.st_dev != mine.st_dev || root.st_ino != mine.st_ino))
+    if (stat(rp, &root) == 0 &&
+        (root.st_dev != p->own_root.st_dev || root.st_ino != p->own_root.st_ino))
         snprintf(pr->root_prefix, sizeof(pr->root_prefix), "%s", rp);
     return pr;
 }
@@ -321,6 +339,8 @@ int procs_get(struct procs *p, pid_t tid, struct proc_info *ret)
     }
     struct proc *pr = (*t)->proc;
     refresh(pr, tid, &exe);
+    if (pr->root_moves || p->all_roots_move)
+        find_root(p, pr);
     if (!pr->creds_valid) {
         if (!have_status && read_status(tid, &st) < 0) {
             pthread_mutex_unlock(&p->lock);
@@ -407,6 +427,16 @@ void procs_exec_permitted(struct procs *p, pid_t tid, const char *path, const ch
         if (has_interp)
             pr->interp_id = interp_id;
     }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void procs_root_may_move(struct procs *p, pid_t tid, bool every_process)
+{
+    pthread_mutex_lock(&p->lock);
+    struct thread *t = *slot(p, tid);
+    if (t)
+        t->proc->root_moves = true;
+    p->all_roots_move |= every_process;
     pthread_mutex_unlock(&p->lock);
 }
 

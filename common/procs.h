@@ -38,6 +38,9 @@ int procs_get(struct procs *procs, pid_t tid, struct proc_info *ret);
 void proc_info_clear(struct proc_info *info);
 /* The supervisor let TID's execve of PATH (resolved; RAW as the caller wrote it) run. */
 void procs_exec_permitted(struct procs *procs, pid_t tid, const char *path, const char *raw);
+/* TID's process is about to change its root (chroot, setns), or with EVERY_PROCESS every root
+ * (pivot_root): from now on such roots are looked up on every request, not once per process. */
+void procs_root_may_move(struct procs *procs, pid_t tid, bool every_process);
 /* TID's credentials or umask may have changed (a set*id, setgroups or umask call ran): read them
  * again next time. */
 void procs_creds_changed(struct procs *procs, pid_t tid);

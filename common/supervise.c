@@ -515,6 +515,20 @@ static bool is_call(int nr, const char *name)
     return n && streq(n, name);
 }
 
+/* Calls after which the process's root may be another one: the root is then looked up on every
+ * request; pivot_root moves the root of every process of its mount namespace. */
+static const struct {
+    const char *syscall;
+    bool every_process;
+} moves_root[] = {{"chroot", false}, {"setns", false}, {"pivot_root", true}};
+
+static void note_root_moves(struct sup *s, int nr, pid_t pid)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(moves_root); i++)
+        if (is_call(nr, moves_root[i].syscall))
+            procs_root_may_move(s->procs, pid, moves_root[i].every_process);
+}
+
 static bool changes_credentials(int nr)
 {
     static const char *const calls[] = {"setuid",    "setgid",    "setreuid", "setregid",
@@ -624,6 +638,7 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
         }
         if (changes_credentials(n->data.nr))
             procs_creds_changed(s->procs, n->pid);
+        note_root_moves(s, n->data.nr, n->pid);
         if (v->read_memory && s->cfg.mode != SUP_LEARN)
             permit_checked(s, r, v);
         else

@@ -10,7 +10,8 @@
  *   open-null | open-unmapped | open-protnone | open-unterminated | open-long N
  *   socket-highbits | x32 | int80 | io_uring
  *   ids (print uid and gid) | pause (read a line from standard input)
- *   chdir DIR | openat DIR NAME (relative to an fd of DIR) | symlink TARGET PATH
+ *   chdir DIR | chroot DIR (then chdir /) | openat DIR NAME (relative to an fd of DIR)
+ *   | symlink TARGET PATH
  *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
  *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
  *   undumpable (prctl(PR_SET_DUMPABLE, 0): its /proc entries close to its own user)
@@ -262,6 +263,10 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(cmd, "chdir")) {
             result(cmd, a, chdir(a));
+            i++;
+        } else if (!strcmp(cmd, "chroot")) {
+            int r = chroot(a);
+            result(cmd, a, r == 0 ? chdir("/") : r);
             i++;
         } else if (!strcmp(cmd, "openat")) {
             int dfd = open(a, O_RDONLY | O_DIRECTORY);

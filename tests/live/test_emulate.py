@@ -150,5 +150,47 @@ def emulated_calls_use_the_targets_credentials():
         sb.close()
 
 
+@test
+def emulated_calls_inside_a_chroot():
+    # A chrooted target's paths are its own: resolved, decided and performed inside its root, and
+    # a ".." or an absolute symlink never leads out of it.
+    need_root()
+    sb = Sandbox()
+    try:
+        root = sb.path("root")
+        inside = ["open", "/etc/inside", "openf", "/new", "wc", "0644", "lstat", "/new",
+                  "symlink", "/etc/inside", "/l", "open", "/l", "readlink", "/l",
+                  "open", "/../../etc/inside", "open", "/etc/hostname", "access", "/new", "r"]
+        cmd = [HELPER, "chroot", root, *inside]
+
+        def run(argv):
+            shutil.rmtree(root, ignore_errors=True)
+            os.makedirs(os.path.join(root, "etc"))
+            with open(os.path.join(root, "etc", "inside"), "w") as f:
+                f.write("inside")
+            p = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                               env=sb.env, timeout=60)
+            return p.stdout, sorted(os.listdir(root))
+
+        native = run(cmd)
+        run([SYSTRACE, "-A", "-d", sb.policies, *cmd])
+        enforced = run([SYSTRACE, "-a", "-E", sb.log, "-d", sb.policies, *cmd])
+        eq(enforced, native, "output and files under -a")
+        # chroot itself is let run (its path is not performed race-free): said once, nothing else.
+        log = sb.log_lines()
+        eq(len(log), 1, f"log {log}")
+        assert "unsafe:" in log[0] and "chroot" in log[0], log
+        contains_all = ("open /etc/inside: ok", "open /../../etc/inside: ok",
+                        "open /etc/hostname: ENOENT", "readlink /l: /etc/inside")
+        for part in contains_all:
+            assert part in native[0], f"{part!r} missing from:\n{native[0]}"
+        policy = sb.policy(HELPER_PATH)
+        assert 'filename eq "/etc/inside"' in policy, policy
+        for host in (os.path.join(root, "etc", "inside"), os.path.join(root, "new")):
+            assert host not in policy, f"host path {host} in the policy:\n{policy}"
+    finally:
+        sb.close()
+
+
 if __name__ == "__main__":
     main()
