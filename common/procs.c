@@ -45,20 +45,35 @@ struct proc {
     bool has_interp;
     struct stat interp_id; /* its #! interpreter, for a script */
     bool mismatch;         /* an exec ran something else than what was permitted */
-    bool creds_valid;
+    unsigned creds_gen;    /* bumped by an exec or an identity change of any of its threads */
+    char root_prefix[48];
+    bool root_moves; /* it called chroot or setns: its root is looked up on every request */
+};
+
+/* Credentials are per thread (a raw setuid changes one thread only); the umask is shared. */
+struct creds {
+    unsigned gen; /* valid while equal to its process's creds_gen */
+    bool loaded;
     uid_t uid;
     gid_t gid;
     char *user, *group, *home;
-    struct status creds;
-    char root_prefix[48];
-    bool root_moves; /* it called chroot or setns: its root is looked up on every request */
+    struct status st;
 };
 
 struct thread {
     pid_t tid;
     struct proc *proc;
+    struct creds creds;
     struct thread *next;
 };
+
+static void free_thread(struct thread *t)
+{
+    free(t->creds.user);
+    free(t->creds.group);
+    free(t->creds.home);
+    free(t);
+}
 
 struct procs {
     pthread_mutex_t lock;
@@ -87,9 +102,6 @@ static void proc_unref(struct proc *pr)
     free(pr->binary);
     free(pr->pending);
     free(pr->pending_raw);
-    free(pr->user);
-    free(pr->group);
-    free(pr->home);
     free(pr);
 }
 
@@ -101,7 +113,7 @@ void procs_free(struct procs *procs)
         for (struct thread *t = procs->buckets[b], *next; t; t = next) {
             next = t->next;
             proc_unref(t->proc);
-            free(t);
+            free_thread(t);
         }
     pthread_mutex_destroy(&procs->lock);
     free(procs);
@@ -120,7 +132,7 @@ static void forget(struct procs *p, struct thread **t)
     struct thread *dead = *t;
     *t = dead->next;
     proc_unref(dead->proc);
-    free(dead);
+    free_thread(dead);
     p->n_threads--;
 }
 
@@ -192,21 +204,23 @@ static char *exe_path(pid_t tid)
     return n < 0 ? xstrdup("<unknown>") : xstrndup(buf, (size_t)n);
 }
 
-static void load_creds(struct proc *pr, const struct status *st)
+static void load_creds(struct thread *t, const struct status *st)
 {
-    free(pr->user);
-    free(pr->group);
-    free(pr->home);
-    pr->uid = st->euid;
-    pr->gid = st->egid;
-    pr->creds = *st;
-    pr->user = names_user(pr->uid, &pr->home);
-    if (!pr->user)
-        pr->user = xasprintf("%u", pr->uid);
-    pr->group = names_group(pr->gid);
-    if (!pr->group)
-        pr->group = xasprintf("%u", pr->gid);
-    pr->creds_valid = true;
+    struct creds *c = &t->creds;
+    free(c->user);
+    free(c->group);
+    free(c->home);
+    c->uid = st->euid;
+    c->gid = st->egid;
+    c->st = *st;
+    c->user = names_user(c->uid, &c->home);
+    if (!c->user)
+        c->user = xasprintf("%u", c->uid);
+    c->group = names_group(c->gid);
+    if (!c->group)
+        c->group = xasprintf("%u", c->gid);
+    c->gen = t->proc->creds_gen;
+    c->loaded = true;
 }
 
 /* PR's root: "" when it is ours, else the /proc link through which the supervisor reaches it. */
@@ -292,18 +306,18 @@ static void refresh(struct proc *pr, pid_t tid, const struct stat *exe)
         free(pr->binary);
         pr->binary = exe_path(tid);
         pr->launching = false;
-        pr->creds_valid = false;
+        pr->creds_gen++;
     } else if (pr->pending &&
                (changed || (pr->pending_script && runs_script(pr->tgid, pr->pending_raw)))) {
         free(pr->binary);
         pr->binary = steal_pointer(&pr->pending);
         pr->launching = false;
-        pr->creds_valid = false;
+        pr->creds_gen++;
     } else if (changed) {
         free(pr->binary);
         pr->binary = exe_path(tid);
         pr->launching = false;
-        pr->creds_valid = false;
+        pr->creds_gen++;
     }
     pr->dev = exe->st_dev;
     pr->ino = exe->st_ino;
@@ -341,31 +355,32 @@ int procs_get(struct procs *p, pid_t tid, struct proc_info *ret)
     refresh(pr, tid, &exe);
     if (pr->root_moves || p->all_roots_move)
         find_root(p, pr);
-    if (!pr->creds_valid) {
+    struct creds *c = &(*t)->creds;
+    if (!c->loaded || c->gen != pr->creds_gen) {
         if (!have_status && read_status(tid, &st) < 0) {
             pthread_mutex_unlock(&p->lock);
             return -ESRCH;
         }
-        load_creds(pr, &st);
+        load_creds(*t, &st);
     }
     *ret = (struct proc_info){
         .tgid = pr->tgid,
         .binary = xstrdup(pr->binary),
         .launching = pr->launching,
-        .uid = pr->uid,
-        .gid = pr->gid,
-        .user = xstrdup(pr->user),
-        .group = xstrdup(pr->group),
-        .home = pr->home ? xstrdup(pr->home) : NULL,
-        .ruid = pr->creds.ruid,
-        .fsuid = pr->creds.fsuid,
-        .rgid = pr->creds.rgid,
-        .fsgid = pr->creds.fsgid,
-        .n_groups = pr->creds.n_groups,
-        .umask = pr->creds.umask,
-        .cap_effective = pr->creds.cap_effective,
+        .uid = c->uid,
+        .gid = c->gid,
+        .user = xstrdup(c->user),
+        .group = xstrdup(c->group),
+        .home = c->home ? xstrdup(c->home) : NULL,
+        .ruid = c->st.ruid,
+        .fsuid = c->st.fsuid,
+        .rgid = c->st.rgid,
+        .fsgid = c->st.fsgid,
+        .n_groups = c->st.n_groups,
+        .umask = c->st.umask,
+        .cap_effective = c->st.cap_effective,
     };
-    memcpy(ret->groups, pr->creds.groups, sizeof(ret->groups));
+    memcpy(ret->groups, c->st.groups, sizeof(ret->groups));
     ret->exec_mismatch = pr->mismatch;
     pr->mismatch = false;
     memcpy(ret->root_prefix, pr->root_prefix, sizeof(ret->root_prefix));
@@ -445,6 +460,6 @@ void procs_creds_changed(struct procs *p, pid_t tid)
     pthread_mutex_lock(&p->lock);
     struct thread *t = *slot(p, tid);
     if (t)
-        t->proc->creds_valid = false;
+        t->proc->creds_gen++;
     pthread_mutex_unlock(&p->lock);
 }

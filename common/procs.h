@@ -41,6 +41,7 @@ void procs_exec_permitted(struct procs *procs, pid_t tid, const char *path, cons
 /* TID's process is about to change its root (chroot, setns), or with EVERY_PROCESS every root
  * (pivot_root): from now on such roots are looked up on every request, not once per process. */
 void procs_root_may_move(struct procs *procs, pid_t tid, bool every_process);
-/* TID's credentials or umask may have changed (a set*id, setgroups or umask call ran): read them
- * again next time. */
+/* TID's credentials or umask may have changed (a set*id, setgroups or umask call ran): every
+ * thread of its process reads its own again at its next request (credentials are per thread, a
+ * raw setuid changes one; the umask is shared). */
 void procs_creds_changed(struct procs *procs, pid_t tid);

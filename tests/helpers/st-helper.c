@@ -11,6 +11,8 @@
  *   socket-highbits | x32 | int80 | io_uring
  *   ids (print uid and gid) | pause (read a line from standard input)
  *   chdir DIR | chroot DIR (then chdir /) | openat DIR NAME (relative to an fd of DIR)
+ *   | thread-setuid UID PATH (a thread drops to UID with the raw syscall, opens PATH, ends;
+ *     then the main thread opens PATH too)
  *   | symlink TARGET PATH
  *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
  *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
@@ -101,6 +103,29 @@ static int collect_argv(int argc, char **argv, int i, char ***ret)
         v[k - start] = argv[k];
     *ret = v;
     return i < argc ? i + 1 : i;
+}
+
+struct dropped {
+    uid_t uid;
+    const char *path;
+    int result, err;
+};
+
+/* Drops this thread alone to D->uid (glibc's setuid would change every thread) and opens. */
+static void *drop_and_open(void *arg)
+{
+    struct dropped *d = arg;
+    if (syscall(SYS_setresuid, d->uid, d->uid, d->uid) < 0) {
+        d->result = -1;
+        d->err = errno;
+        return NULL;
+    }
+    int fd = open(d->path, O_RDONLY);
+    d->result = fd < 0 ? -1 : 0;
+    d->err = errno;
+    if (fd >= 0)
+        close(fd);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -264,6 +289,18 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "chdir")) {
             result(cmd, a, chdir(a));
             i++;
+        } else if (!strcmp(cmd, "thread-setuid")) {
+            struct dropped d = {(uid_t)atoi(a), argv[i + 1], 0, 0};
+            pthread_t th;
+            pthread_create(&th, NULL, drop_and_open, &d);
+            pthread_join(th, NULL);
+            errno = d.err;
+            result("thread-open", argv[i + 1], d.result);
+            int fd = open(argv[i + 1], O_RDONLY);
+            result("main-open", argv[i + 1], fd);
+            if (fd >= 0)
+                close(fd);
+            i += 2;
         } else if (!strcmp(cmd, "chroot")) {
             int r = chroot(a);
             result(cmd, a, r == 0 ? chdir("/") : r);

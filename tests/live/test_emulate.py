@@ -151,6 +151,32 @@ def emulated_calls_use_the_targets_credentials():
 
 
 @test
+def a_thread_that_dropped_privileges_keeps_them_dropped():
+    # Credentials are per thread: a thread that drops to nobody with the raw syscall is refused
+    # a root-only file, while the main thread, still root, opens it; the supervisor performs
+    # each open with the identity of the thread that made it.
+    need_root()
+    nobody = pwd.getpwnam("nobody")
+    sb = Sandbox()
+    try:
+        secret = sb.path("secret")
+        with open(secret, "w") as f:
+            f.write("root only")
+        os.chmod(secret, 0o600)
+        os.chmod(sb.dir, 0o755)
+        # Twice: the second time the process's credentials were already looked up.
+        cmd = [HELPER, "open", secret, *["thread-setuid", str(nobody.pw_uid), secret] * 2]
+        native = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+        eq(native.count("thread-open " + secret + ": EACCES"), 2, native)
+        eq(native.count("main-open " + secret + ": ok"), 2, native)
+        sb.learn(cmd)
+        enforced = sb.enforce(cmd).stdout
+        eq(enforced, native, "under -a")
+    finally:
+        sb.close()
+
+
+@test
 def emulated_calls_inside_a_chroot():
     # A chrooted target's paths are its own: resolved, decided and performed inside its root, and
     # a ".." or an absolute symlink never leads out of it.
