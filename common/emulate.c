@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <linux/openat2.h>
@@ -38,6 +39,19 @@
                 O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC))
 #define CAP_NET_BIND_SERVICE_BIT 10
 
+/* The capabilities that decide access to files and their attributes: the target's own are used
+ * for them. The others stay ours (CAP_SYS_PTRACE reads its memory, CAP_SETUID takes its ids). */
+#define CAP_BIT(c) (1ull << (c))
+#define OBJECT_CAPS                                                                                \
+    (CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_DAC_READ_SEARCH) |               \
+     CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_LINUX_IMMUTABLE) |                    \
+     CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_SYS_ADMIN) | CAP_BIT(CAP_MAC_OVERRIDE))
+
+/* What become() changed, for unbecome_if. */
+enum { BECAME_IDS = 1, BECAME_CAPS = 2 };
+
+static struct __user_cap_data_struct own_caps[2]; /* effective, permitted, inheritable */
+static uint64_t own_effective, own_permitted;
 static gid_t own_groups[256];
 static int n_own_groups;
 static bool privileged;   /* root: can take another identity */
@@ -53,6 +67,11 @@ void emu_init(void)
     if (n_own_groups < 0)
         n_own_groups = 0;
     privileged = geteuid() == 0;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    if (syscall(SYS_capget, &hdr, own_caps) == 0) {
+        own_effective = own_caps[0].effective | (uint64_t)own_caps[1].effective << 32;
+        own_permitted = own_caps[0].permitted | (uint64_t)own_caps[1].permitted << 32;
+    }
     own_fsuid = geteuid();
     own_fsgid = getegid();
     if (own_root < 0)
@@ -71,32 +90,70 @@ static bool same_groups(const struct proc_info *p)
     return true;
 }
 
-/* Takes the caller's file-system identity on this thread only (raw syscalls: glibc's wrappers
- * would change every thread). REAL: its real ids, as access(2) checks. Returns 1 when it changed
- * anything (unbecome must follow), 0 when the identity is ours already (a root target of a root
- * supervisor, or any target of an unprivileged one, which runs as the target's own user). */
-static int become(const struct proc_info *p, bool real)
+/* This thread's effective capabilities (raw capset: it changes the calling thread only). */
+static int set_effective(uint64_t effective)
 {
-    uid_t uid = real ? p->ruid : p->fsuid;
-    gid_t gid = real ? p->rgid : p->fsgid;
-    if (!privileged || (uid == own_fsuid && gid == own_fsgid && same_groups(p)))
-        return 0;
-    if (syscall(SYS_setgroups, (size_t)p->n_groups, p->groups) < 0)
-        return -errno;
-    syscall(SYS_setfsgid, gid);
-    syscall(SYS_setfsuid, uid);
-    if ((uid_t)syscall(SYS_setfsuid, -1) != uid || (gid_t)syscall(SYS_setfsgid, -1) != gid)
-        return -EPERM;
-    return 1;
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {own_caps[0], own_caps[1]};
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
 }
 
 static void unbecome_if(int became)
 {
     if (became <= 0)
         return;
-    syscall(SYS_setfsuid, own_fsuid);
-    syscall(SYS_setfsgid, own_fsgid);
-    syscall(SYS_setgroups, (size_t)n_own_groups, own_groups);
+    /* Capabilities first: restoring the ids needs CAP_SETUID and CAP_SETGID back. */
+    if (became & BECAME_CAPS)
+        set_effective(own_effective);
+    if (became & BECAME_IDS) {
+        syscall(SYS_setfsuid, own_fsuid);
+        syscall(SYS_setfsgid, own_fsgid);
+        syscall(SYS_setgroups, (size_t)n_own_groups, own_groups);
+        /* Back to fsuid 0 gives the file-system capabilities back from the permitted set: our
+         * effective set is made exact again if it differs from that. */
+        if (!(became & BECAME_CAPS) && own_effective != own_permitted)
+            set_effective(own_effective);
+    }
+}
+
+/* Takes the caller's file-system identity on this thread only (raw syscalls: glibc's wrappers
+ * would change every thread): its fsuid, fsgid and groups, and its effective capabilities where
+ * they are fewer than ours (a root target that dropped CAP_DAC_OVERRIDE must not open through
+ * ours). REAL: its real ids, as access(2) checks. Returns what unbecome_if must undo: 0 when the
+ * identity is ours already (a root target of a root supervisor with the same capabilities, or
+ * any target of an unprivileged one, which runs as the target's own user). */
+static int become(const struct proc_info *p, bool real)
+{
+    uid_t uid = real ? p->ruid : p->fsuid;
+    gid_t gid = real ? p->rgid : p->fsgid;
+    if (!privileged)
+        return 0;
+    int became = 0;
+    int r = 0;
+    /* The ids first: changing them needs CAP_SETUID and CAP_SETGID, which the target may lack. */
+    if (uid != own_fsuid || gid != own_fsgid || !same_groups(p)) {
+        became |= BECAME_IDS;
+        r = syscall(SYS_setgroups, (size_t)p->n_groups, p->groups) < 0 ? -errno : 0;
+        if (r == 0) {
+            syscall(SYS_setfsgid, gid);
+            syscall(SYS_setfsuid, uid);
+            if ((uid_t)syscall(SYS_setfsuid, -1) != uid || (gid_t)syscall(SYS_setfsgid, -1) != gid)
+                r = -EPERM;
+        }
+    }
+    uint64_t caps =
+        (own_effective & ~OBJECT_CAPS) | (p->cap_effective & own_permitted & OBJECT_CAPS);
+    if (r == 0 && caps != own_effective) {
+        r = set_effective(caps);
+        became |= r == 0 ? BECAME_CAPS : 0;
+    }
+    if (r < 0) {
+        unbecome_if(became);
+        return r;
+    }
+    return became;
 }
 
 /* ---- paths ------------------------------------------------------------------------------- */

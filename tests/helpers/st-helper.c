@@ -11,6 +11,7 @@
  *   socket-highbits | x32 | int80 | io_uring
  *   ids (print uid and gid) | pause (read a line from standard input)
  *   chdir DIR | chroot DIR (then chdir /) | openat DIR NAME (relative to an fd of DIR)
+ *   | drop-dac (clears CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the effective set)
  *   | thread-setuid UID PATH (a thread drops to UID with the raw syscall, opens PATH, ends;
  *     then the main thread opens PATH too)
  *   | symlink TARGET PATH
@@ -27,6 +28,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -289,6 +291,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "chdir")) {
             result(cmd, a, chdir(a));
             i++;
+        } else if (!strcmp(cmd, "drop-dac")) {
+            struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+            struct __user_cap_data_struct data[2] = {{0}};
+            long r = syscall(SYS_capget, &hdr, data);
+            data[0].effective &= ~(1u << CAP_DAC_OVERRIDE | 1u << CAP_DAC_READ_SEARCH);
+            result(cmd, "", r < 0 ? r : syscall(SYS_capset, &hdr, data));
         } else if (!strcmp(cmd, "thread-setuid")) {
             struct dropped d = {(uid_t)atoi(a), argv[i + 1], 0, 0};
             pthread_t th;

@@ -177,6 +177,30 @@ def a_thread_that_dropped_privileges_keeps_them_dropped():
 
 
 @test
+def a_root_target_without_dac_override_is_refused_like_by_the_kernel():
+    # Root that dropped CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH cannot open another user's
+    # private file: the supervisor, root with every capability, must not open it for it.
+    need_root()
+    nobody = pwd.getpwnam("nobody")
+    sb = Sandbox()
+    try:
+        private = sb.path("private")
+        with open(private, "w") as f:
+            f.write("nobody's")
+        os.chown(private, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(private, 0o600)
+        os.chmod(sb.dir, 0o755)
+        cmd = [HELPER, "open", private, "drop-dac", "open", private, "stat", private]
+        native = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+        eq(native.splitlines()[:3], [f"open {private}: ok", "drop-dac : ok",
+                                     f"open {private}: EACCES"], native)
+        sb.learn(cmd)
+        eq(sb.enforce(cmd).stdout, native, "under -a")
+    finally:
+        sb.close()
+
+
+@test
 def emulated_calls_inside_a_chroot():
     # A chrooted target's paths are its own: resolved, decided and performed inside its root, and
     # a ".." or an absolute symlink never leads out of it.
