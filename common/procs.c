@@ -80,8 +80,9 @@ struct procs {
     struct thread *buckets[BUCKETS];
     size_t n_threads;
     pid_t launch_pid;
-    struct stat own_root; /* the supervisor's "/", which it never leaves */
-    bool all_roots_move;  /* a pivot_root was permitted: every root is looked up every time */
+    struct stat own_root;   /* the supervisor's "/", which it never leaves */
+    bool all_roots_move;    /* a pivot_root was permitted: every root is looked up every time */
+    struct stat own_userns; /* the supervisor's user namespace */
 };
 
 int procs_new(pid_t launch_pid, struct procs **ret)
@@ -91,6 +92,8 @@ int procs_new(pid_t launch_pid, struct procs **ret)
     p->launch_pid = launch_pid;
     if (stat("/", &p->own_root) < 0)
         p->own_root = (struct stat){0};
+    if (stat("/proc/self/ns/user", &p->own_userns) < 0)
+        p->own_userns = (struct stat){0};
     *ret = p;
     return 0;
 }
@@ -204,7 +207,18 @@ static char *exe_path(pid_t tid)
     return n < 0 ? xstrdup("<unknown>") : xstrndup(buf, (size_t)n);
 }
 
-static void load_creds(struct thread *t, const struct status *st)
+/* Whether TID is in the supervisor's user namespace: capabilities in /proc status are relative to
+ * the thread's own namespace, and one created by an unprivileged user shows them all. */
+static bool in_own_userns(const struct procs *p, pid_t tid)
+{
+    char path[48];
+    struct stat ns;
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", tid);
+    return stat(path, &ns) == 0 && ns.st_dev == p->own_userns.st_dev &&
+           ns.st_ino == p->own_userns.st_ino;
+}
+
+static void load_creds(const struct procs *p, struct thread *t, const struct status *st)
 {
     struct creds *c = &t->creds;
     free(c->user);
@@ -213,6 +227,8 @@ static void load_creds(struct thread *t, const struct status *st)
     c->uid = st->euid;
     c->gid = st->egid;
     c->st = *st;
+    if (!in_own_userns(p, t->tid))
+        c->st.cap_effective = 0; /* none in ours, whatever it has in its own */
     c->user = names_user(c->uid, &c->home);
     if (!c->user)
         c->user = xasprintf("%u", c->uid);
@@ -361,7 +377,7 @@ int procs_get(struct procs *p, pid_t tid, struct proc_info *ret)
             pthread_mutex_unlock(&p->lock);
             return -ESRCH;
         }
-        load_creds(*t, &st);
+        load_creds(p, *t, &st);
     }
     *ret = (struct proc_info){
         .tgid = pr->tgid,

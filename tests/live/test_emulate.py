@@ -5,7 +5,7 @@ import pwd
 import shutil
 import subprocess
 
-from lib import HELPER, SYSTRACE, Sandbox, eq, main, need_root, test
+from lib import HELPER, SYSTRACE, Sandbox, Skip, eq, main, need_root, test
 
 HELPER_PATH = os.path.realpath(HELPER)
 
@@ -196,6 +196,31 @@ def a_root_target_without_dac_override_is_refused_like_by_the_kernel():
                                      f"open {private}: EACCES"], native)
         sb.learn(cmd)
         eq(sb.enforce(cmd).stdout, native, "under -a")
+    finally:
+        sb.close()
+
+
+@test
+def root_of_a_user_namespace_has_no_capabilities_over_the_hosts_files():
+    # A user namespace's root shows every capability in /proc status, relative to its own
+    # namespace; over the host's files it has none, and the supervisor must not lend it its own.
+    need_root()
+    nobody = pwd.getpwnam("nobody")
+    sb = Sandbox()
+    try:
+        private = sb.path("private")
+        with open(private, "w") as f:
+            f.write("nobody's")
+        os.chown(private, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(private, 0o600)
+        os.chmod(sb.dir, 0o755)
+        cmd = [shutil.which("unshare"), "-Ur", HELPER, "open", private, "stat", private]
+        native = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if native.returncode != 0 or "open" not in native.stdout:
+            raise Skip(f"no user namespaces here: {native.stderr.strip()}")
+        eq(native.stdout.splitlines()[0], f"open {private}: EACCES", native.stdout)
+        sb.learn(cmd)
+        eq(sb.enforce(cmd).stdout, native.stdout, "under -a")
     finally:
         sb.close()
 
