@@ -113,43 +113,31 @@ static void lex_string(struct parser *p)
         }
         char e = p->s[esc + 1];
         p->pos += 2;
-        switch (e) {
-        case 'n':
-            buf_putc(&b, '\n');
-            break;
-        case 'r':
-            buf_putc(&b, '\r');
-            break;
-        case 't':
-            buf_putc(&b, '\t');
-            break;
-        case '"':
-            buf_putc(&b, '"');
-            break;
-        case '\\':
-            buf_putc(&b, '\\');
-            break;
-        case 'x': {
-            int hi = p->pos < p->len ? hex_digit(p->s[p->pos]) : -1;
-            int lo = p->pos + 1 < p->len ? hex_digit(p->s[p->pos + 1]) : -1;
-            if (hi < 0 || lo < 0) {
-                fail_at(p, esc, "'\\x' must be followed by two hexadecimal digits");
-                goto out;
-            }
-            if (hi == 0 && lo == 0) {
-                fail_at(p, esc, "a string cannot hold a NUL byte ('\\x00')");
-                goto out;
-            }
-            buf_putc(&b, (char)(hi * 16 + lo));
-            p->pos += 2;
-            break;
+        const struct pol_escape *known = NULL;
+        for (unsigned k = 0; k < ARRAY_SIZE(pol_escapes); k++)
+            if (e == pol_escapes[k].letter)
+                known = &pol_escapes[k];
+        if (known) {
+            buf_putc(&b, known->c);
+            continue;
         }
-        default:
+        if (e != 'x') {
             fail_at(p, esc, "unknown escape '\\%c' (known: \\n \\r \\t \\\" \\\\ \\xHH)", e);
-            goto out;
+            break;
         }
+        int hi = p->pos < p->len ? hex_digit(p->s[p->pos]) : -1;
+        int lo = p->pos + 1 < p->len ? hex_digit(p->s[p->pos + 1]) : -1;
+        if (hi < 0 || lo < 0) {
+            fail_at(p, esc, "'\\x' must be followed by two hexadecimal digits");
+            break;
+        }
+        if (hi == 0 && lo == 0) {
+            fail_at(p, esc, "a string cannot hold a NUL byte ('\\x00')");
+            break;
+        }
+        buf_putc(&b, (char)(hi * 16 + lo));
+        p->pos += 2;
     }
-out:
     buf_free(&b);
     p->tok.type = T_END;
 }

@@ -7,22 +7,22 @@
 #include "errnames.h"
 #include "util.h"
 
+const struct pol_escape pol_escapes[5] = {
+    {'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+
 static void quote_into(struct buf *b, const char *str)
 {
-    static const struct {
-        char c;
-        const char *esc;
-    } escapes[] = {{'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}};
     buf_putc(b, '"');
     const unsigned char *s = (const unsigned char *)str;
     size_t n = strlen(str);
     for (size_t i = 0; i < n;) {
-        const char *esc = NULL;
-        for (unsigned k = 0; k < ARRAY_SIZE(escapes); k++)
-            if (s[i] == (unsigned char)escapes[k].c)
-                esc = escapes[k].esc;
+        const struct pol_escape *esc = NULL;
+        for (unsigned k = 0; k < ARRAY_SIZE(pol_escapes); k++)
+            if (s[i] == (unsigned char)pol_escapes[k].c)
+                esc = &pol_escapes[k];
         if (esc) {
-            buf_puts(b, esc);
+            buf_putc(b, '\\');
+            buf_putc(b, esc->letter);
             i++;
         } else if (s[i] >= 0x20 && s[i] < 0x7f) {
             buf_putc(b, (char)s[i]);

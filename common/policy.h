@@ -152,6 +152,13 @@ char *pol_rule_print(const struct pol_rule *rule); /* "native-NAME: …", no tab
 char *pol_expr_print(const struct pol_expr *expr);
 /* STR as a policy string literal, quotes and escapes included. */
 char *pol_quote(const char *str);
+/* The one-letter escapes of a string ("\n" for a newline…), shared by the printer and the parser;
+ * besides them a string has "\xHH". */
+struct pol_escape {
+    char c;      /* the byte */
+    char letter; /* what follows the backslash */
+};
+extern const struct pol_escape pol_escapes[5];
 const char *pol_op_name(enum pol_op op);
 const char *pol_action_name(enum pol_action action);
 
