@@ -32,11 +32,19 @@ struct learner {
     size_t n_programs;
 };
 
-static struct program *program_for(struct learner *l, const char *binary)
+static struct program *find_program(struct learner *l, const char *binary)
 {
     for (size_t i = 0; i < l->n_programs; i++)
         if (streq(l->programs[i].binary, binary))
             return &l->programs[i];
+    return NULL;
+}
+
+static struct program *program_for(struct learner *l, const char *binary)
+{
+    struct program *found = find_program(l, binary);
+    if (found)
+        return found;
     l->programs = xreallocarray(l->programs, l->n_programs + 1, sizeof(*l->programs));
     struct program *p = &l->programs[l->n_programs++];
     *p = (struct program){.binary = xstrdup(binary)};
@@ -65,9 +73,8 @@ static bool seen_before(const struct program *p, const char *rule)
 bool learner_knows(struct learner *l, const char *binary, const char *rule)
 {
     pthread_mutex_lock(&l->lock);
-    bool known = false;
-    for (size_t i = 0; i < l->n_programs && !known; i++)
-        known = streq(l->programs[i].binary, binary) && seen_before(&l->programs[i], rule);
+    struct program *p = find_program(l, binary);
+    bool known = p && seen_before(p, rule);
     pthread_mutex_unlock(&l->lock);
     return known;
 }

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/auxv.h>
@@ -17,6 +16,7 @@
 
 #include "config.h"
 #include "i18n.h"
+#include "names.h"
 #include "util.h"
 
 #define MAX_POLICY_FILE (64u << 20)
@@ -87,11 +87,9 @@ char *store_default_user_dir(void)
 {
     const char *home = getenv("HOME");
     if (!home || home[0] != '/') {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || !res)
-            return NULL;
-        return xasprintf("%s/.systrace", res->pw_dir);
+        _cleanup_free_ char *db_home = NULL;
+        free(names_user(getuid(), &db_home));
+        return db_home ? xasprintf("%s/.systrace", db_home) : NULL;
     }
     return xasprintf("%s/.systrace", home);
 }
