@@ -72,6 +72,24 @@ def script(d):
     ]
 
 
+def private_file(sb, name, owner=None):
+    """A 0600 file in SB (owned by the passwd entry OWNER, else root) in a directory all may search."""
+    path = sb.path(name)
+    with open(path, "w") as f:
+        f.write(f"{name} only")
+    if owner:
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    os.chmod(path, 0o600)
+    os.chmod(sb.dir, 0o755)
+    return path
+
+
+def same_under_enforce(sb, cmd, native):
+    """Learns CMD's policy, then checks that CMD prints under -a what it printed natively."""
+    sb.learn(cmd)
+    eq(sb.enforce(cmd).stdout, native, "under -a")
+
+
 def fresh(d):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -120,11 +138,7 @@ def emulated_calls_use_the_targets_credentials():
     nobody = pwd.getpwnam("nobody")
     sb = Sandbox()
     try:
-        secret = sb.path("secret")
-        with open(secret, "w") as f:
-            f.write("root only")
-        os.chmod(secret, 0o600)
-        os.chmod(sb.dir, 0o755)
+        secret = private_file(sb, "secret")
         extra = ["openf", secret, "", "0", "access", secret, "r", "chmod", secret, "644",
                  "ids"]
         d = sb.path("scratch")
@@ -159,19 +173,13 @@ def a_thread_that_dropped_privileges_keeps_them_dropped():
     nobody = pwd.getpwnam("nobody")
     sb = Sandbox()
     try:
-        secret = sb.path("secret")
-        with open(secret, "w") as f:
-            f.write("root only")
-        os.chmod(secret, 0o600)
-        os.chmod(sb.dir, 0o755)
+        secret = private_file(sb, "secret")
         # Twice: the second time the process's credentials were already looked up.
         cmd = [HELPER, "open", secret, *["thread-setuid", str(nobody.pw_uid), secret] * 2]
         native = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
         eq(native.count("thread-open " + secret + ": EACCES"), 2, native)
         eq(native.count("main-open " + secret + ": ok"), 2, native)
-        sb.learn(cmd)
-        enforced = sb.enforce(cmd).stdout
-        eq(enforced, native, "under -a")
+        same_under_enforce(sb, cmd, native)
     finally:
         sb.close()
 
@@ -184,18 +192,12 @@ def a_root_target_without_dac_override_is_refused_like_by_the_kernel():
     nobody = pwd.getpwnam("nobody")
     sb = Sandbox()
     try:
-        private = sb.path("private")
-        with open(private, "w") as f:
-            f.write("nobody's")
-        os.chown(private, nobody.pw_uid, nobody.pw_gid)
-        os.chmod(private, 0o600)
-        os.chmod(sb.dir, 0o755)
+        private = private_file(sb, "private", owner=nobody)
         cmd = [HELPER, "open", private, "drop-dac", "open", private, "stat", private]
         native = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
         eq(native.splitlines()[:3], [f"open {private}: ok", "drop-dac : ok",
                                      f"open {private}: EACCES"], native)
-        sb.learn(cmd)
-        eq(sb.enforce(cmd).stdout, native, "under -a")
+        same_under_enforce(sb, cmd, native)
     finally:
         sb.close()
 
@@ -208,19 +210,13 @@ def root_of_a_user_namespace_has_no_capabilities_over_the_hosts_files():
     nobody = pwd.getpwnam("nobody")
     sb = Sandbox()
     try:
-        private = sb.path("private")
-        with open(private, "w") as f:
-            f.write("nobody's")
-        os.chown(private, nobody.pw_uid, nobody.pw_gid)
-        os.chmod(private, 0o600)
-        os.chmod(sb.dir, 0o755)
+        private = private_file(sb, "private", owner=nobody)
         cmd = [shutil.which("unshare"), "-Ur", HELPER, "open", private, "stat", private]
         native = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         if native.returncode != 0 or "open" not in native.stdout:
             raise Skip(f"no user namespaces here: {native.stderr.strip()}")
         eq(native.stdout.splitlines()[0], f"open {private}: EACCES", native.stdout)
-        sb.learn(cmd)
-        eq(sb.enforce(cmd).stdout, native.stdout, "under -a")
+        same_under_enforce(sb, cmd, native.stdout)
     finally:
         sb.close()
 
