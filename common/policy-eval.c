@@ -116,17 +116,21 @@ static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bo
         return false; /* the call has no such argument: the comparison cannot hold */
     if (v->from_memory)
         *read_memory = true;
+    _cleanup_free_ char *spelled = v->missing && strstr(e->value, POL_NONEXISTENT)
+                                       ? xasprintf("%s: %s", POL_NONEXISTENT, v->value)
+                                       : NULL;
+    const char *arg = spelled ? spelled : v->value;
     if (!e->has_vars)
-        return compare(e->op, v->value, e->value, e->re);
+        return compare(e->op, arg, e->value, e->re);
     _cleanup_free_ char *value = expand(e->value, req);
     if (!value)
         return false;
     if (e->op != POL_OP_RE)
-        return compare(e->op, v->value, value, NULL);
+        return compare(e->op, arg, value, NULL);
     regex_t re;
     if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
         return false;
-    bool r = compare(e->op, v->value, value, &re);
+    bool r = compare(e->op, arg, value, &re);
     regfree(&re);
     return r;
 }
@@ -203,12 +207,13 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
     return match;
 }
 
-/* A rule the index finds by its literal: `filename eq "…"`, nothing else to compare. */
+/* A rule the index finds by its literal: `filename eq "…"`, nothing else to compare. A literal
+ * in the missing-object spelling is compared with that spelling, not the path: not indexed. */
 static bool indexable(const struct pol_rule *r)
 {
     const struct pol_expr *e = r->expr;
     return e && e->type == POL_EXPR_CMP && e->op == POL_OP_EQ && !e->has_vars && e->ordinal == 0 &&
-           streq(e->arg, "filename");
+           streq(e->arg, "filename") && !strstr(e->value, POL_NONEXISTENT);
 }
 
 void pol_index_free(struct pol_index *index)

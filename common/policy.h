@@ -165,9 +165,15 @@ const char *pol_action_name(enum pol_action action);
 /* One translated argument of a call. */
 struct pol_value {
     const char *name;  /* "filename" */
-    const char *value; /* translated text */
+    const char *value; /* translated text: for a path, the resolved path, existing or not */
     bool from_memory;  /* read from the target's memory (a pointer argument) */
+    bool missing;      /* a path whose object does not exist (yet) */
 };
+
+/* A path whose object does not exist also reads as "<non-existent filename>: /a/b": the form
+ * OpenBSD policies compare with. A comparison whose string names this prefix sees that form, and
+ * so holds only while the object is missing; every other comparison sees the path itself. */
+#define POL_NONEXISTENT "<non-existent filename>"
 
 struct pol_request {
     int nr;               /* the call */

@@ -195,15 +195,14 @@ size_t suggest_rules(const char *rule_name, const struct pol_request *req, const
         if (streq(req->args[i].name, "filename") && req->args[i].value)
             path_idx = i;
     const char *path = path_idx != (size_t)-1 ? req->args[path_idx].value : NULL;
-    bool missing = path && strncmp(path, SUGGEST_NONEXISTENT, strlen(SUGGEST_NONEXISTENT)) == 0;
-    if (missing) {
+    if (path && req->args[path_idx].missing) {
         _cleanup_free_ char *deny = xasprintf("native-%s: filename sub \"%s\" then deny[enoent]",
-                                              rule_name, SUGGEST_NONEXISTENT);
+                                              rule_name, POL_NONEXISTENT);
         add_unique(&l, xstrdup(deny));
     }
     add_unique(&l, build(rule_name, req, (size_t)-1, NULL, NULL, true, action));
     add_unique(&l, build(rule_name, req, (size_t)-1, NULL, NULL, false, action));
-    if (path && !missing) {
+    if (path) {
         _cleanup_free_ char *sub = substitute_vars(path, req);
         add_globs(&l, rule_name, req, path_idx, sub ? sub : path, action);
     }

@@ -19,6 +19,3 @@ char *suggest_exact(const char *rule_name, const struct pol_request *req, const 
 size_t suggest_rules(const char *rule_name, const struct pol_request *req, const char *action,
                      char ***ret);
 void suggest_free(char **rules, size_t n);
-
-/* The prefix translation gives a path that does not exist. */
-#define SUGGEST_NONEXISTENT "<non-existent filename>"

@@ -630,9 +630,6 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
     case SUP_PERMIT:
         if ((is_call(n->data.nr, "execve") || is_call(n->data.nr, "execveat")) && raw_exec) {
             const char *path = value_of(&r->call, "filename");
-            size_t skip = strlen(SUGGEST_NONEXISTENT ": ");
-            if (path && strncmp(path, SUGGEST_NONEXISTENT, strlen(SUGGEST_NONEXISTENT)) == 0)
-                path = strlen(path) > skip ? path + skip : NULL;
             if (path)
                 procs_exec_permitted(s->procs, n->pid, path, raw_exec);
         }

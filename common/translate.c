@@ -13,7 +13,6 @@
 #include <sys/uio.h>
 
 #include "format.h"
-#include "suggest.h"
 #include "syscalls.h"
 #include "util.h"
 
@@ -262,12 +261,6 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
     out->resolved = xstrdup(res.data);
     if (!ret_path)
         tr_path_clear(&scratch);
-    if (missing) {
-        char *s = xasprintf("%s: %s", SUGGEST_NONEXISTENT, res.data);
-        buf_free(&res);
-        *ret = s;
-        return 0;
-    }
     *ret = buf_steal(&res);
     return 0;
 }
@@ -280,16 +273,19 @@ void tr_path_clear(struct tr_path *p)
     *p = (struct tr_path){0};
 }
 
-static void add_value(struct tr_call *c, const char *name, char *value, bool from_memory)
+static struct pol_value *add_value(struct tr_call *c, const char *name, char *value,
+                                   bool from_memory)
 {
     if (c->n_values >= TR_MAX_VALUES) {
         free(value);
-        return;
+        return NULL;
     }
     c->owned[c->n_values] = value;
-    c->values[c->n_values++] = (struct pol_value){name, value, from_memory};
+    struct pol_value *v = &c->values[c->n_values++];
+    *v = (struct pol_value){name, value, from_memory, false};
     if (from_memory)
         c->reads_memory = true;
+    return v;
 }
 
 static int fail(struct tr_call *c, const char *arg, int err)
@@ -426,8 +422,7 @@ static int resolve_restricted(struct tr_call *c, const struct tr_target *t, int 
     *path = (struct tr_path){.follow = !(c->oflags & O_NOFOLLOW), .missing = missing};
     path->resolved = missing ? xasprintf("%s%s%s", reached, streq(reached, "/") ? "" : "/", last)
                              : xstrdup(reached);
-    *ret = missing ? xasprintf("%s: %s", SUGGEST_NONEXISTENT, path->resolved)
-                   : xstrdup(path->resolved);
+    *ret = xstrdup(path->resolved);
     return 0;
 }
 
@@ -448,18 +443,24 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
     int dirfd = a->aux >= 0 ? (int)(uint32_t)args[a->aux] : AT_FDCWD;
     bool empty_ok = a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH);
     char *resolved;
-    struct tr_path *path = c->n_paths < 2 ? &c->paths[c->n_paths] : NULL;
-    if (a->kind == SYS_ARG_PATH && (c->open_resolve & RESOLVE_RESTRICTING) && path)
+    struct tr_path scratch = {0};
+    bool kept = c->n_paths < 2;
+    struct tr_path *path = kept ? &c->paths[c->n_paths] : &scratch;
+    if (a->kind == SYS_ARG_PATH && (c->open_resolve & RESOLVE_RESTRICTING))
         r = resolve_restricted(c, t, dirfd, raw, &resolved, path);
     else
         r = tr_resolve_path(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved, path);
     if (r < 0)
         return fail(c, a->name, -r);
-    if (path) {
+    struct pol_value *v = add_value(c, a->name, resolved, true);
+    if (v)
+        v->missing = path->missing;
+    if (kept) {
         path->raw = xstrdup(raw);
         c->n_paths++;
+    } else {
+        tr_path_clear(&scratch);
     }
-    add_value(c, a->name, resolved, true);
     return 0;
 }
 

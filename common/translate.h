@@ -65,7 +65,7 @@ int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len);
  * unreadable byte before the NUL, -ENAMETOOLONG when no NUL comes within MAX. */
 int tr_read_string(pid_t tid, uint64_t addr, size_t max, char **ret);
 /* PATH as the kernel would resolve it for T, relative to DIRFD (AT_FDCWD for the cwd), following
- * a final symlink when FOLLOW. "<non-existent filename>: /a/b" when it does not exist. RET_PATH
+ * a final symlink when FOLLOW, whether it exists or not (ret_path->missing says). RET_PATH
  * (may be NULL) gets what the supervisor needs to act on it. */
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
                     bool empty_ok, char **ret, struct tr_path *ret_path);

@@ -382,6 +382,53 @@ static void test_operators(void)
     }
 }
 
+/* A path is its resolved name whether or not the object exists; the OpenBSD spelling
+ * "<non-existent filename>: PATH" is seen only by comparisons that name it, so such rules hold only
+ * while the object is missing. Rule -> whether it holds for /tmp/a missing, and existing. */
+static const struct {
+    const char *rule;
+    bool missing, existing;
+} existence[] = {
+    {"filename eq \"/tmp/a\"", true, true},
+    {"filename match \"/tmp/*\"", true, true},
+    {"filename eq \"<non-existent filename>: /tmp/a\"", true, false},
+    {"filename sub \"<non-existent filename>\"", true, false},
+    {"filename nsub \"<non-existent filename>\"", false, true},
+    {"filename match \"<non-existent filename>: /tmp/*\"", true, false},
+    {"filename neq \"<non-existent filename>: /tmp/a\"", false, true},
+};
+
+static void test_existence_is_not_identity(void)
+{
+    const char *text = "Policy: /bin/x, Emulation: native\n"
+                       "\tnative-fsread: filename eq \"<non-existent filename>: /tmp/a\" then "
+                       "deny[enoent]\n"
+                       "\tnative-fsread: filename eq \"/tmp/a\" then permit\n";
+    struct pol_file *f = parse_ok(text);
+    for (unsigned i = 0; i < G_N_ELEMENTS(existence); i++) {
+        g_autofree char *line = g_strdup_printf("native-open: %s then permit", existence[i].rule);
+        struct pol_rule *r = rule_ok(line);
+        for (int exists = 0; exists <= 1; exists++) {
+            struct pol_value v = {"filename", "/tmp/a", true, !exists};
+            struct pol_request req = req_with(&v, 1);
+            bool want = exists ? existence[i].existing : existence[i].missing;
+            if (pol_rule_matches(r, &req, NULL) != want)
+                g_error("%s, %s: want %d", existence[i].rule, exists ? "existing" : "missing",
+                        want);
+        }
+        pol_rule_free(r);
+    }
+    /* The same through a policy and its index: the prefixed rule decides only while missing. */
+    for (int exists = 0; exists <= 1; exists++) {
+        struct pol_value v = {"filename", "/tmp/a", true, !exists};
+        struct pol_request req = req_with(&v, 1);
+        const struct pol_rule *r = pol_evaluate(&f->policies[0], &req, NULL);
+        g_assert_nonnull(r);
+        g_assert_cmpint(r->action, ==, exists ? POL_PERMIT : POL_DENY);
+    }
+    pol_file_free(f);
+}
+
 /* Expression -> whether it holds for filename "/x". */
 static const struct {
     const char *expr;
@@ -667,6 +714,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/linux64", test_linux64);
     g_test_add_func("/policy/operators", test_operators);
     g_test_add_func("/policy/precedence", test_precedence);
+    g_test_add_func("/policy/existence", test_existence_is_not_identity);
     g_test_add_func("/policy/predicates", test_predicates);
     g_test_add_func("/policy/variables", test_variables);
     g_test_add_func("/policy/evaluate", test_evaluate);
