@@ -3,10 +3,15 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <linux/random.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -48,6 +53,28 @@ static const struct flag_name fcntl_cmds[] = {
     F(F_GETOWN_EX), F(F_OFD_GETLK), F(F_OFD_SETLK), F(F_OFD_SETLKW), F(F_SETLEASE),
     F(F_GETLEASE), F(F_NOTIFY), F(F_DUPFD_CLOEXEC), F(F_SETPIPE_SZ), F(F_GETPIPE_SZ),
     F(F_ADD_SEALS), F(F_GET_SEALS),
+};
+
+/* ioctl requests a policy is likely to name: terminals, files and sockets. Where two names share
+ * a number (TIOCINQ is FIONREAD), the first is the one printed. */
+static const struct flag_name ioctl_cmds[] = {
+    F(TCGETS), F(TCSETS), F(TCSETSW), F(TCSETSF), F(TCGETA), F(TCSETA), F(TCSETAW), F(TCSETAF),
+    F(TCSBRK), F(TCXONC), F(TCFLSH), F(TIOCEXCL), F(TIOCNXCL), F(TIOCSCTTY), F(TIOCGPGRP),
+    F(TIOCSPGRP), F(TIOCOUTQ), F(TIOCSTI), F(TIOCGWINSZ), F(TIOCSWINSZ), F(TIOCMGET),
+    F(TIOCMBIS), F(TIOCMBIC), F(TIOCMSET), F(TIOCGSOFTCAR), F(TIOCSSOFTCAR), F(FIONREAD),
+    F(TIOCLINUX), F(TIOCCONS), F(TIOCGSERIAL), F(TIOCSSERIAL), F(TIOCPKT), F(FIONBIO),
+    F(TIOCNOTTY), F(TIOCSETD), F(TIOCGETD), F(TCSBRKP), F(TIOCSBRK), F(TIOCCBRK), F(TIOCGSID),
+    F(TIOCGPTN), F(TIOCSPTLCK), F(TIOCGDEV), F(TIOCSIG), F(TIOCVHANGUP), F(TIOCGPKT),
+    F(TIOCGPTLCK), F(TIOCGEXCL), F(TIOCGPTPEER), F(FIONCLEX), F(FIOCLEX), F(FIOASYNC),
+    F(TIOCSERGETLSR), F(TIOCMIWAIT), F(TIOCGICOUNT), F(FIOQSIZE), F(FIOGETOWN), F(FIOSETOWN),
+    F(SIOCGPGRP), F(SIOCSPGRP), F(SIOCATMARK), F(SIOCGSTAMP),
+    F(FIBMAP), F(FIGETBSZ), F(FIFREEZE), F(FITHAW), F(FITRIM), F(FICLONE), F(FICLONERANGE),
+    F(FIDEDUPERANGE), F(FS_IOC_GETFLAGS), F(FS_IOC_SETFLAGS), F(FS_IOC_GETVERSION),
+    F(FS_IOC_SETVERSION), F(FS_IOC_FIEMAP), F(FS_IOC_FSGETXATTR), F(FS_IOC_FSSETXATTR),
+    F(BLKGETSIZE), F(BLKGETSIZE64), F(BLKSSZGET), F(BLKROGET), F(BLKFLSBUF),
+    F(SIOCGIFNAME), F(SIOCGIFCONF), F(SIOCGIFFLAGS), F(SIOCSIFFLAGS), F(SIOCGIFADDR),
+    F(SIOCGIFNETMASK), F(SIOCGIFMTU), F(SIOCGIFHWADDR), F(SIOCGIFINDEX), F(SIOCETHTOOL),
+    F(RNDGETENTCNT),
 };
 
 static const struct flag_name socket_types[] = {
@@ -126,6 +153,13 @@ static char *format_enum(uint64_t v, const struct flag_name *table, size_t n, co
     return name ? xstrdup(name) : xasprintf("%s%llu%s", prefix, (unsigned long long)v, suffix);
 }
 
+/* The name of V in TABLE, else V in hex. */
+static char *format_enum_hex(uint64_t v, const struct flag_name *table, size_t n)
+{
+    const char *name = enum_name(v, table, n);
+    return name ? xstrdup(name) : xasprintf("0x%llx", (unsigned long long)v);
+}
+
 static char *format_socktype(uint32_t v)
 {
     struct buf b = {0};
@@ -183,12 +217,11 @@ char *format_int(enum sys_arg_kind kind, uint64_t value)
     case SYS_ARG_FCNTL_CMD:
         return format_enum(v32, fcntl_cmds, ARRAY_SIZE(fcntl_cmds), "", "");
     case SYS_ARG_IOCTL_CMD:
-        return xasprintf("0x%x", v32);
+        return format_enum_hex(v32, ioctl_cmds, ARRAY_SIZE(ioctl_cmds));
     case SYS_ARG_UID:
-    case SYS_ARG_GID:
-        return format_id(v32);
     case SYS_ARG_UNAME:
         return format_user(v32);
+    case SYS_ARG_GID:
     case SYS_ARG_GNAME:
         return format_group(v32);
     case SYS_ARG_SIGNAL:

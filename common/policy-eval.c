@@ -3,8 +3,10 @@
 #include "policy.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "format.h"
 #include "util.h"
 
 /* The value of the ordinal-th argument called NAME, or NULL. */
@@ -17,13 +19,17 @@ static const struct pol_value *find_arg(const struct pol_request *req, const cha
     return NULL;
 }
 
+/* The variables: a string of the request, or a process id (0 when unknown). */
 static const struct {
     const char *name;
     size_t offset;
+    bool is_pid;
 } variables[] = {
-    {"HOME", offsetof(struct pol_request, home)},
-    {"USER", offsetof(struct pol_request, user)},
-    {"CWD", offsetof(struct pol_request, cwd)},
+    {"HOME", offsetof(struct pol_request, home), false},
+    {"USER", offsetof(struct pol_request, user), false},
+    {"CWD", offsetof(struct pol_request, cwd), false},
+    {"PID", offsetof(struct pol_request, pid), true},
+    {"TID", offsetof(struct pol_request, tid), true},
 };
 
 static int var_index(const char *name, size_t n)
@@ -39,9 +45,10 @@ bool pol_var_known(const char *name, size_t n)
     return var_index(name, n) >= 0;
 }
 
-/* VALUE with $HOME, $USER and $CWD replaced; NULL when one of them is unknown for this request
- * (the comparison is then false: a rule never matches on a guess). */
-static char *expand(const char *value, const struct pol_request *req)
+/* VALUE with its variables replaced; NULL when one of them is unknown for this request (the
+ * comparison is then false: a rule never matches on a guess). With GLOB, what a variable stands
+ * for is escaped, so that a pattern's $HOME matches that directory and nothing else. */
+static char *expand(const char *value, const struct pol_request *req, bool glob)
 {
     struct buf b = {0};
     buf_append(&b, "", 0);
@@ -62,12 +69,24 @@ static char *expand(const char *value, const struct pol_request *req)
             s = d + 1 + n;
             continue;
         }
-        const char *v = *(const char *const *)((const char *)req + variables[var].offset);
+        const char *v;
+        char number[24];
+        if (variables[var].is_pid) {
+            pid_t pid = *(const pid_t *)(const void *)((const char *)req + variables[var].offset);
+            snprintf(number, sizeof(number), "%d", (int)pid);
+            v = pid > 0 ? number : NULL;
+        } else {
+            v = *(const char *const *)(const void *)((const char *)req + variables[var].offset);
+        }
         if (!v) {
             buf_free(&b);
             return NULL;
         }
-        buf_puts(&b, v);
+        for (const char *c = v; *c; c++) {
+            if (glob && strchr("*?[]\\", *c))
+                buf_putc(&b, '\\');
+            buf_putc(&b, *c);
+        }
         s = d + 1 + n;
     }
     return buf_steal(&b);
@@ -109,6 +128,39 @@ static bool compare(enum pol_op op, const char *arg, const char *value, const re
     return false;
 }
 
+/* Integer arguments printed with a name where one exists (TCGETS, root, SIGHUP): the kinds whose
+ * rules may also be written with the number. */
+static const enum sys_arg_kind named_kinds[] = {
+    SYS_ARG_IOCTL_CMD, SYS_ARG_FCNTL_CMD, SYS_ARG_UID,    SYS_ARG_GID,
+    SYS_ARG_UNAME,     SYS_ARG_GNAME,     SYS_ARG_SIGNAL, SYS_ARG_SOCKDOM,
+};
+
+/* A number written in rule E ("0x5401", "0") for an argument whose value is printed with a
+ * name: the number as the value would be printed, so that both spellings compare alike. NULL
+ * when E's string is not a number or its argument is not such a kind for this call. */
+static char *named_literal(const struct pol_expr *e, const struct pol_request *req)
+{
+    const char *s = e->value;
+    if (!(s[0] >= '0' && s[0] <= '9') || (e->op != POL_OP_EQ && e->op != POL_OP_NEQ))
+        return NULL;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 0);
+    if (errno || *end || n > UINT32_MAX)
+        return NULL;
+    const struct sys_schema *schema = sys_schema_for(req->nr);
+    unsigned ordinal = e->ordinal;
+    for (unsigned i = 0; schema && i < SYS_MAX_ARGS && schema->args[i].name; i++) {
+        if (!streq(schema->args[i].name, e->arg) || ordinal-- != 0)
+            continue;
+        for (size_t k = 0; k < ARRAY_SIZE(named_kinds); k++)
+            if (schema->args[i].kind == named_kinds[k])
+                return format_int(named_kinds[k], n);
+        return NULL;
+    }
+    return NULL;
+}
+
 static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bool *read_memory)
 {
     const struct pol_value *v = find_arg(req, e->arg, e->ordinal);
@@ -120,9 +172,11 @@ static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bo
                                        ? xasprintf("%s: %s", POL_NONEXISTENT, v->value)
                                        : NULL;
     const char *arg = spelled ? spelled : v->value;
-    if (!e->has_vars)
-        return compare(e->op, arg, e->value, e->re);
-    _cleanup_free_ char *value = expand(e->value, req);
+    if (!e->has_vars) {
+        _cleanup_free_ char *named = named_literal(e, req);
+        return compare(e->op, arg, named ? named : e->value, e->re);
+    }
+    _cleanup_free_ char *value = expand(e->value, req, e->op == POL_OP_MATCH);
     if (!value)
         return false;
     if (e->op != POL_OP_RE)

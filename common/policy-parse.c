@@ -360,7 +360,8 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
     e->has_vars = scan_vars(e->value, &unknown, &unknown_len);
     if (unknown && c->diags)
         pol_diags_add(c->diags, POL_WARNING, c->line, (unsigned)value_pos + 1,
-                      "unknown variable '%.*s' is kept as written (known: $HOME, $USER, $CWD)",
+                      "unknown variable '%.*s' is kept as written (known: $HOME, $USER, $CWD, "
+                      "$PID, $TID)",
                       (int)unknown_len, unknown);
     if (e->op == POL_OP_RE && !e->has_vars) {
         e->re = xmalloc(sizeof(*e->re));
@@ -560,11 +561,19 @@ static bool parse_action(struct rule_ctx *c, struct pol_rule *r)
 
 static void rule_clear(struct pol_rule *rule)
 {
+    free(rule->include);
+    free(rule->origin);
     free(rule->name);
     expr_free(rule->expr);
     free(rule->as_user);
     free(rule->as_group);
     free(rule->pred.value);
+}
+
+void pol_rule_clear(struct pol_rule *rule)
+{
+    rule_clear(rule);
+    *rule = (struct pol_rule){0};
 }
 
 void pol_rule_free(struct pol_rule *rule)
@@ -575,12 +584,62 @@ void pol_rule_free(struct pol_rule *rule)
     free(rule);
 }
 
+bool pol_include_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || !isalnum_ascii(name[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum_ascii(name[i]) && name[i] != '-' && name[i] != '_')
+            return false;
+    return true;
+}
+
+/* Whether the line in P, from its current position, is an include line. */
+static bool is_include_line(const struct parser *p)
+{
+    static const char word[] = "include";
+    size_t n = strlen(word);
+    return p->len - p->pos > n && memcmp(p->s + p->pos, word, n) == 0 &&
+           strchr(" \t\"", p->s[p->pos + n]);
+}
+
+/* `include "NAME"`: a rule that names no call; pol_expand_includes gives it its rules. */
+static bool parse_include(struct parser *p, struct pol_rule *r)
+{
+    next(p); /* the word "include" */
+    next(p);
+    if (p->tok.type != T_STRING) {
+        fail_expected(p, "the quoted name of an abstraction after 'include'");
+        return false;
+    }
+    if (!pol_include_name_valid(p->tok.text)) {
+        fail_at(p, p->tok.start,
+                "'%.64s' cannot name an abstraction (letters, digits, '-' and '_', "
+                "not a path)",
+                p->tok.text);
+        return false;
+    }
+    r->include = steal_pointer(&p->tok.text);
+    r->name = xstrdup("include");
+    r->nr = -1;
+    r->alias = SYS_ALIAS_NONE;
+    next(p);
+    if (p->tok.type != T_END) {
+        fail_expected(p, "end of line after the abstraction's name");
+        return false;
+    }
+    return true;
+}
+
 /* Parses "PREFIX-NAME: BODY" from the line in P into R; false when it reported an error. */
 static bool parse_rule_text(struct rule_ctx *c, struct pol_rule *r)
 {
     struct parser *p = c->p;
     while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t'))
         p->pos++;
+    if (is_include_line(p))
+        return parse_include(p, r);
     size_t start = p->pos;
     const char *dash = memchr(p->s + start, '-', p->len - start);
     const char *colon = memchr(p->s + start, ':', p->len - start);
@@ -773,13 +832,23 @@ static void report(struct parser *p, struct pol_diags *diags, unsigned line)
     p->err = NULL;
 }
 
-int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_diags *diags)
+/* pol_parse, or with FRAGMENT (the abstraction's name) pol_parse_fragment: then the rules belong
+ * to one policy from the first line on and a header is an error. */
+static int parse_text(const char *fragment, const char *text, size_t len, struct pol_file **ret,
+                      struct pol_diags *diags)
 {
     struct pol_diags local = {0};
     struct pol_diags *d = diags ? diags : &local;
     size_t errors_before = d->n_errors;
     struct pol_file *file = xcalloc(1, sizeof(*file));
     struct policy *cur = NULL;
+    if (fragment) {
+        file->policies = xcalloc(1, sizeof(*file->policies));
+        file->policies[0] = (struct policy){
+            .path = xstrdup(fragment), .emulation = xstrdup("native"), .line = 1, .end_line = 1};
+        file->n_policies = 1;
+        cur = &file->policies[0];
+    }
     unsigned line = 0;
     size_t off = 0;
     while (off < len) {
@@ -807,6 +876,11 @@ int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_di
             p.pos++;
         if (p.pos == n || s[p.pos] == '#')
             continue;
+        if (n - p.pos >= 7 && memcmp(s + p.pos, "Policy:", 7) == 0 && fragment) {
+            pol_diags_add(d, POL_ERROR, line, (unsigned)p.pos + 1,
+                          "an abstraction holds rules only: no 'Policy:' line");
+            continue;
+        }
         if (n - p.pos >= 7 && memcmp(s + p.pos, "Policy:", 7) == 0) {
             struct policy pol = {.line = line, .end_line = line};
             if (!parse_header(&p, &pol)) {
@@ -826,7 +900,7 @@ int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_di
                           "native' line before it");
             continue;
         }
-        struct pol_rule r = {.line = line};
+        struct pol_rule r = {.line = line, .col = (unsigned)p.pos + 1};
         struct rule_ctx c = {.p = &p, .diags = d, .line = line};
         bool ok = parse_rule_line(&c, &r);
         free(p.tok.text);
@@ -848,6 +922,17 @@ int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_di
     return failed ? -EINVAL : 0;
 }
 
+int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_diags *diags)
+{
+    return parse_text(NULL, text, len, ret, diags);
+}
+
+int pol_parse_fragment(const char *name, const char *text, size_t len, struct pol_file **ret,
+                       struct pol_diags *diags)
+{
+    return parse_text(name, text, len, ret, diags);
+}
+
 int pol_parse_rule(const char *line, struct pol_rule **ret, char **ret_error)
 {
     size_t n = strlen(line);
@@ -867,7 +952,7 @@ int pol_parse_rule(const char *line, struct pol_rule **ret, char **ret_error)
         pol_rule_free(r);
         return -EINVAL;
     }
-    if (r->alias == SYS_ALIAS_NONE && r->nr < 0) {
+    if (r->alias == SYS_ALIAS_NONE && r->nr < 0 && !r->include) {
         *ret_error = xasprintf("unknown system call '%s'", r->name);
         pol_rule_free(r);
         return -EINVAL;

@@ -101,6 +101,11 @@ static bool is_plain_word(const char *s)
 
 static void rule_into(struct buf *b, const struct pol_rule *r)
 {
+    if (r->include) {
+        buf_puts(b, "include ");
+        quote_into(b, r->include);
+        return;
+    }
     buf_printf(b, "native-%s: ", r->name);
     if (r->expr) {
         expr_into(b, r->expr, 0, false);
@@ -147,6 +152,8 @@ char *pol_print(const struct policy *policy)
     struct buf b = {0};
     buf_printf(&b, "Policy: %s, Emulation: native\n", policy->path);
     for (size_t i = 0; i < policy->n_rules; i++) {
+        if (policy->rules[i].origin)
+            continue; /* brought in by an include line, which is printed instead */
         buf_putc(&b, '\t');
         rule_into(&b, &policy->rules[i]);
         buf_putc(&b, '\n');

@@ -38,7 +38,7 @@ struct pol_expr {
     bool has_ordinal; /* written with [n] */
     enum pol_op op;
     char *value;   /* the string, escapes resolved */
-    bool has_vars; /* value names $HOME, $USER or $CWD */
+    bool has_vars; /* value names a variable: $HOME, $USER, $CWD, $PID, $TID */
     regex_t *re;   /* POL_OP_RE without variables: compiled once at parse time */
 };
 
@@ -78,7 +78,14 @@ struct pol_rule {
     bool log;
     char *as_user, *as_group; /* privilege elevation, NULL when not written */
     struct pol_predicate pred;
-    unsigned line; /* where the rule was read, 0 when built in memory */
+    unsigned line; /* where the rule was read, 0 when built in memory; for a rule an include
+                    * brought in, the line of that include in the policy's file */
+    /* An `include "NAME"` line is a rule that names no call (nr -1) and never matches itself;
+     * pol_expand_includes puts the fragment's rules right after it. */
+    char *include;        /* the abstraction an include line names, NULL for other rules */
+    char *origin;         /* for a rule an include brought in: the abstraction it is from */
+    unsigned origin_line; /* and its line there */
+    unsigned col;         /* the column the rule starts at (1-based), 0 when built in memory */
 };
 
 /* An index over a policy's rules so that thousands of learned exact rules cost about what twenty
@@ -133,10 +140,39 @@ struct pol_diags {
 int pol_parse(const char *text, size_t len, struct pol_file **ret, struct pol_diags *diags);
 void pol_file_free(struct pol_file *file);
 
+/* Abstractions: `include "NAME"` in a policy pulls in the rules of a shared fragment, in place.
+ * A fragment is rule and include lines without a `Policy:` header; it may include others, up to
+ * POL_MAX_INCLUDE_DEPTH deep, never itself (directly or not). */
+#define POL_MAX_INCLUDE_DEPTH 8
+/* Whether NAME may name an abstraction: ASCII letters, digits, '-' and '_', starting with a
+ * letter or digit, at most 64 bytes. It never names a path, nor an editor's or dpkg's leftover
+ * ("base~", "base.dpkg-old") beside the real file. */
+bool pol_include_name_valid(const char *name);
+/* Parses the fragment called NAME: like pol_parse, into a file with one policy whose path is
+ * NAME; a `Policy:` line is an error. */
+int pol_parse_fragment(const char *name, const char *text, size_t len, struct pol_file **ret,
+                       struct pol_diags *diags);
+/* Finds abstraction NAME for pol_expand_includes: its text (*ret_text, LEN bytes) and where it
+ * was found (*ret_path), both freed by the caller; -ENOENT when there is none, and then
+ * *ret_error (may stay NULL) says where it looked. */
+typedef int (*pol_fragment_fn)(void *userdata, const char *name, char **ret_text, size_t *ret_len,
+                               char **ret_path, char **ret_error);
+/* Puts right after each include line of FILE the rules of its abstraction (with theirs, in
+ * place), each marked with its origin; evaluation, the index and the kernel filter then see one
+ * flat list in file order. An include that cannot be expanded (unknown name, cycle, too deep, a
+ * fragment with errors) is reported in DIAGS at its line and column, and brings no rule.
+ * Returns 0, or -EINVAL when any error was reported. Idempotent. */
+int pol_expand_includes(struct pol_file *file, pol_fragment_fn fn, void *userdata,
+                        struct pol_diags *diags);
+/* Whether any policy of FILE has an include line. */
+bool pol_file_has_includes(const struct pol_file *file);
+
 /* Parses one rule line ("native-NAME: EXPR then ACTION…"), as typed at a prompt or suggested.
  * On error returns -EINVAL and sets *ret_error to "column N: message" (caller frees). */
 int pol_parse_rule(const char *line, struct pol_rule **ret, char **ret_error);
 void pol_rule_free(struct pol_rule *rule);
+/* Frees what RULE holds and zeroes it; RULE itself is the caller's. */
+void pol_rule_clear(struct pol_rule *rule);
 
 void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, unsigned col,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -186,6 +222,8 @@ struct pol_request {
     const char *group;
     const char *home; /* $HOME */
     const char *cwd;  /* $CWD */
+    pid_t pid;        /* $PID: the caller's process (thread group) id, 0 when unknown */
+    pid_t tid;        /* $TID: the calling thread's id, 0 when unknown */
 };
 
 /* The first rule of POLICY that matches REQ, or NULL when none does. *ret_read_memory (may be
@@ -200,7 +238,8 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
 void pol_index_build(struct policy *policy);
 void pol_index_free(struct pol_index *index);
 
-/* Whether the N bytes at NAME name a variable ($HOME, $USER, $CWD), without the '$'. */
+/* Whether the N bytes at NAME name a variable ($HOME, $USER, $CWD, $PID, $TID), without the
+ * '$'. */
 bool pol_var_known(const char *name, size_t n);
 /* Whether RULE is about call NR (by name or by an alias that the call may belong to). */
 bool pol_rule_names_call(const struct pol_rule *rule, int nr);

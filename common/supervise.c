@@ -780,6 +780,8 @@ static void serve(struct sup *s, struct request *r)
         .group = r->proc.group,
         .home = r->proc.home,
         .cwd = r->cwd,
+        .pid = r->proc.tgid,
+        .tid = n->pid,
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);

@@ -37,9 +37,15 @@ static const struct {
     {SYS_ARG_FCNTL_CMD, F_SETFD, "F_SETFD"},
     {SYS_ARG_FCNTL_CMD, F_DUPFD_CLOEXEC, "F_DUPFD_CLOEXEC"},
     {SYS_ARG_FCNTL_CMD, 9999, "9999"},
-    {SYS_ARG_IOCTL_CMD, 0x5401, "0x5401"},
-    {SYS_ARG_UID, 0, "0"},
+    {SYS_ARG_IOCTL_CMD, 0x5401, "TCGETS"},
+    {SYS_ARG_IOCTL_CMD, 0x541b, "FIONREAD"},
+    {SYS_ARG_IOCTL_CMD, 0x5413, "TIOCGWINSZ"},
+    {SYS_ARG_IOCTL_CMD, 0x40049409, "FICLONE"},
+    {SYS_ARG_IOCTL_CMD, 0x1234, "0x1234"}, /* no name: the number, in hex */
+    {SYS_ARG_UID, 0, "root"},
+    {SYS_ARG_UID, 4000000, "4000000"}, /* no user of that id: the number */
     {SYS_ARG_UID, 0xffffffff, "-1"},
+    {SYS_ARG_GID, 0, "root"},
     {SYS_ARG_UNAME, 0, "root"},
     {SYS_ARG_GNAME, 0, "root"},
     {SYS_ARG_UNAME, 4000000, "4000000"},

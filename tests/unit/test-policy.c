@@ -638,6 +638,201 @@ static void test_lint_unsafe(void)
     pol_file_free(f);
 }
 
+/* Abstractions for the tests of includes: name -> text. */
+static const struct {
+    const char *name, *text;
+} fragments[] = {
+    {"mem", "native-brk: permit\nnative-mmap: prot eq \"PROT_READ\" then permit\n"},
+    {"files", "include \"mem\"\nnative-fsread: filename eq \"/etc/ld.so.cache\" then permit\n"},
+    {"self", "include \"self\"\n"},
+    {"a", "include \"b\"\n"},
+    {"b", "include \"a\"\n"},
+    {"broken", "native-read: bogus\n"},
+    {"header", "Policy: /x, Emulation: native\n"},
+};
+
+static int test_fragment(void *userdata, const char *name, char **ret_text, size_t *ret_len,
+                         char **ret_path, char **ret_error)
+{
+    unsigned *calls = userdata;
+    (*calls)++;
+    for (unsigned i = 0; i < G_N_ELEMENTS(fragments); i++)
+        if (streq(fragments[i].name, name)) {
+            *ret_text = g_strdup(fragments[i].text);
+            *ret_len = strlen(fragments[i].text);
+            *ret_path = g_strdup_printf("/abs/%s", name);
+            return 0;
+        }
+    *ret_error = g_strdup("none in /abs");
+    return -ENOENT;
+}
+
+static void test_includes(void)
+{
+    /* Parsed, printed canonically, and nothing else on the line. */
+    struct pol_rule *r = rule_ok("include \"base\"");
+    g_assert_cmpstr(r->include, ==, "base");
+    g_assert_cmpint(r->nr, ==, -1);
+    g_autofree char *text = pol_rule_print(r);
+    g_assert_cmpstr(text, ==, "include \"base\"");
+    pol_rule_free(r);
+    static const char *const bad[] = {
+        "include base",        "include \"../etc/passwd\"", "include \"\"",
+        "include \"a\" extra", "include \"base~\"",         "include \"a.b\"",
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *err = NULL;
+        g_assert_cmpint(pol_parse_rule(bad[i], &r, &err), ==, -EINVAL);
+        g_free(err);
+    }
+
+    /* Evaluated in place: first match in file order, the included rules where the include is. */
+    struct pol_file *f = parse_ok("Policy: /bin/x, Emulation: native\n"
+                                  "\tnative-brk: deny[enomem]\n"
+                                  "\tinclude \"files\"\n"
+                                  "\tnative-mmap: deny\n"
+                                  "\tnative-fsread: filename eq \"/etc/ld.so.cache\" then deny\n");
+    g_assert_true(pol_file_has_includes(f));
+    unsigned calls = 0;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_expand_includes(f, test_fragment, &calls, &d), ==, 0);
+    g_assert_cmpuint(d.n, ==, 0);
+    const struct policy *p = &f->policies[0];
+    g_assert_cmpuint(p->n_rules, ==, 8); /* 4 + include "mem" and its 2 + 1 */
+    struct pol_request req = {.nr = sys_number("brk")};
+    const struct pol_rule *m = pol_evaluate(p, &req, NULL);
+    g_assert_cmpint(m->action, ==, POL_DENY); /* the rule before the include */
+    struct pol_value prot = {"prot", "PROT_READ", false};
+    req = (struct pol_request){.nr = sys_number("mmap"), .args = &prot, .n_args = 1};
+    m = pol_evaluate(p, &req, NULL);
+    g_assert_cmpint(m->action, ==, POL_PERMIT); /* from "mem", through "files" */
+    g_assert_cmpstr(m->origin, ==, "mem");
+    g_assert_cmpuint(m->line, ==, 3); /* the include's line in the policy's file */
+    g_assert_cmpuint(m->origin_line, ==, 2);
+    struct pol_value cache = {"filename", "/etc/ld.so.cache", true};
+    req = req_with(&cache, 1);
+    req.nr = sys_number("openat");
+    m = pol_evaluate(p, &req, NULL);
+    g_assert_cmpint(m->action, ==, POL_PERMIT);
+    g_assert_cmpstr(m->origin, ==, "files");
+    /* The printer writes the include, not what it brought in. */
+    g_autofree char *printed = pol_print(p);
+    g_assert_cmpstr(printed, ==,
+                    "Policy: /bin/x, Emulation: native\n"
+                    "\tnative-brk: deny[enomem]\n"
+                    "\tinclude \"files\"\n"
+                    "\tnative-mmap: deny\n"
+                    "\tnative-fsread: filename eq \"/etc/ld.so.cache\" then deny\n");
+    /* Expanding again (an edited abstraction) gives the same rules, not twice as many. */
+    g_assert_cmpint(pol_expand_includes(f, test_fragment, &calls, &d), ==, 0);
+    g_assert_cmpuint(f->policies[0].n_rules, ==, 8);
+    pol_file_free(f);
+
+    /* Errors are reported at the include line and column; the include brings nothing. */
+    static const struct {
+        const char *name, *msg;
+    } include_errors[] = {
+        {"nosuch", "unknown abstraction 'nosuch': none in /abs"},
+        {"self", "include cycle: self -> self"},
+        {"a", "include cycle: a -> b -> a"},
+        {"broken", "abstraction 'broken' does not parse: /abs/broken:1:14:"},
+        {"header", "an abstraction holds rules only"},
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(include_errors); i++) {
+        g_autofree char *t = g_strdup_printf("Policy: /bin/x, Emulation: native\n"
+                                             "\tnative-read: permit\n"
+                                             "  include \"%s\"\n",
+                                             include_errors[i].name);
+        f = parse_ok(t);
+        g_assert_cmpint(pol_expand_includes(f, test_fragment, &calls, &d), ==, -EINVAL);
+        g_assert_cmpuint(d.n, ==, 1);
+        g_assert_cmpuint(d.v[0].line, ==, 3);
+        g_assert_cmpuint(d.v[0].col, ==, 3);
+        if (!strstr(d.v[0].msg, include_errors[i].msg))
+            g_error("include \"%s\": %s", include_errors[i].name, d.v[0].msg);
+        g_assert_cmpuint(f->policies[0].n_rules, ==, 2);
+        pol_diags_clear(&d);
+        pol_file_free(f);
+    }
+
+    /* A fragment is rules without a header. */
+    g_assert_cmpint(pol_parse_fragment("x", "native-read: permit\n", 20, &f, &d), ==, 0);
+    g_assert_cmpuint(f->n_policies, ==, 1);
+    g_assert_cmpstr(f->policies[0].path, ==, "x");
+    g_assert_cmpuint(f->policies[0].n_rules, ==, 1);
+    pol_file_free(f);
+}
+
+/* $PID and $TID: the caller's own process and thread. */
+static void test_pid_variables(void)
+{
+    struct pol_rule *r = rule_ok("native-fsread: filename match \"/proc/$PID/*\" then permit");
+    struct pol_rule *t = rule_ok("native-fsread: filename eq \"/proc/$PID/task/$TID/comm\" then "
+                                 "permit");
+    struct pol_value own = {"filename", "/proc/42/environ", true};
+    struct pol_value other = {"filename", "/proc/43/environ", true};
+    struct pol_value task = {"filename", "/proc/42/task/44/comm", true};
+    struct pol_request req = req_with(&own, 1);
+    req.pid = 42;
+    req.tid = 44;
+    g_assert_true(pol_rule_matches(r, &req, NULL));
+    req.args = &other;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    req.args = &task;
+    g_assert_true(pol_rule_matches(t, &req, NULL));
+    req.tid = 45;
+    g_assert_false(pol_rule_matches(t, &req, NULL));
+    /* Unknown (0): never a match on a guess. */
+    req.args = &own;
+    req.pid = 0;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    pol_rule_free(r);
+    pol_rule_free(t);
+    /* A variable's value is no pattern: a home with a '*' matches only itself. */
+    r = rule_ok("native-fsread: filename match \"$HOME/*\" then permit");
+    struct pol_value mine = {"filename", "/home/a*/x", true};
+    struct pol_value theirs = {"filename", "/home/ab/x", true};
+    req = req_with(&mine, 1);
+    req.home = "/home/a*";
+    g_assert_true(pol_rule_matches(r, &req, NULL));
+    req.args = &theirs;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    pol_rule_free(r);
+}
+
+/* Values printed with names (TCGETS, root, SIGHUP) are matched by the name and the number. */
+static void test_named_values(void)
+{
+    static const struct {
+        const char *call, *arg, *value, *rule;
+        bool want;
+    } cases[] = {
+        {"ioctl", "cmd", "TCGETS", "cmd eq \"TCGETS\"", true},
+        {"ioctl", "cmd", "TCGETS", "cmd eq \"0x5401\"", true},
+        {"ioctl", "cmd", "TCGETS", "cmd eq \"21505\"", true},
+        {"ioctl", "cmd", "TCGETS", "cmd neq \"0x5401\"", false},
+        {"ioctl", "cmd", "TCGETS", "cmd eq \"0x5402\"", false},
+        {"ioctl", "cmd", "0x1234", "cmd eq \"0x1234\"", true},
+        {"fcntl", "cmd", "F_GETFD", "cmd eq \"1\"", true},
+        {"setuid", "uid", "root", "uid eq \"0\"", true},
+        {"setuid", "uid", "root", "uid eq \"root\"", true},
+        {"setuid", "uid", "root", "uid neq \"0\"", false},
+        {"setuid", "uid", "4000000", "uid eq \"4000000\"", true},
+        {"kill", "signame", "SIGHUP", "signame eq \"1\"", true},
+        {"open", "mode", "0644", "mode eq \"0644\"", true}, /* not a named kind: as written */
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *line =
+            g_strdup_printf("native-%s: %s then permit", cases[i].call, cases[i].rule);
+        struct pol_rule *r = rule_ok(line);
+        struct pol_value v = {cases[i].arg, cases[i].value, false};
+        struct pol_request req = {.nr = sys_number(cases[i].call), .args = &v, .n_args = 1};
+        if (pol_rule_matches(r, &req, NULL) != cases[i].want)
+            g_error("%s on %s: want %d", line, cases[i].value, cases[i].want);
+        pol_rule_free(r);
+    }
+}
+
 /* The index keeps first-match order: the same answers as a walk of every rule in order. */
 static void test_index_keeps_first_match(void)
 {
@@ -721,6 +916,9 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/lint", test_lint);
     g_test_add_func("/policy/lint-unsafe", test_lint_unsafe);
     g_test_add_func("/policy/index", test_index_keeps_first_match);
+    g_test_add_func("/policy/includes", test_includes);
+    g_test_add_func("/policy/pid-variables", test_pid_variables);
+    g_test_add_func("/policy/named-values", test_named_values);
     g_test_add_func("/policy/errnames", test_errnames);
     return g_test_run();
 }
