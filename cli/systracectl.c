@@ -84,6 +84,7 @@ static int cmd_check(int argc, char **argv)
             continue;
         }
         pol_lint(file, &diags);
+        pol_lint_file_name(file, argv[i], &diags);
         pol_diags_sort(&diags);
         _cleanup_free_ char *text = pol_diags_format(&diags, argv[i]);
         fputs(text, stdout);

@@ -128,6 +128,11 @@ static bool compare(enum pol_op op, const char *arg, const char *value, const re
     return false;
 }
 
+bool pol_cmp_holds(const struct pol_expr *e, const char *value)
+{
+    return e->type == POL_EXPR_CMP && !e->has_vars && compare(e->op, value, e->value, e->re);
+}
+
 /* Integer arguments printed with a name where one exists (TCGETS, root, SIGHUP): the kinds whose
  * rules may also be written with the number. */
 static const enum sys_arg_kind named_kinds[] = {

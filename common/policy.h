@@ -244,6 +244,19 @@ bool pol_var_known(const char *name, size_t n);
 /* Whether RULE is about call NR (by name or by an alias that the call may belong to). */
 bool pol_rule_names_call(const struct pol_rule *rule, int nr);
 
-/* Warnings that need the whole policy: rules that can never match, duplicates, arguments the
- * call does not have. Appended to DIAGS. */
+/* Whether comparison E, whose string names no variable, holds for an argument reading VALUE. */
+bool pol_cmp_holds(const struct pol_expr *e, const char *value);
+
+/* Warnings that need the whole policy, for `systracectl policy check`: rules that can never match
+ * (an earlier rule, perhaps one an include brought in, matches every call they match),
+ * duplicates, arguments the call does not have, permits that are unsafe or that bypass path
+ * rules, privilege elevation. Rules an include brought in are checked with their abstraction,
+ * not here. Appended to DIAGS. */
 void pol_lint(const struct pol_file *file, struct pol_diags *diags);
+/* Only the rules of POLICY that can never match, with the rule that shadows each: for a launcher
+ * to log about the policies it loads. */
+void pol_lint_shadowing(const struct policy *policy, struct pol_diags *diags);
+/* Warnings about where FILE lives: the program of its `Policy:` header resolves to another path
+ * (the one the store looks up), or the file's name (PATH's last component) is not the one the
+ * store looks that program's policy up by. Files of several policies (-f files) are exempt. */
+void pol_lint_file_name(const struct pol_file *file, const char *path, struct pol_diags *diags);

@@ -833,6 +833,56 @@ static void test_named_values(void)
     }
 }
 
+static void test_lint_shadowing(void)
+{
+    static const char text[] =
+        "Policy: /bin/x, Emulation: native\n"
+        "\tnative-fsread: filename eq \"/etc/shadow\" then permit\n"
+        "\tnative-fsread: filename eq \"/etc/shadow\" then deny\n" /* 3: by 2 */
+        "\tnative-fsread: filename match \"/srv/*\" then permit\n"
+        "\tnative-fsread: filename eq \"/srv/a/b\" then deny\n"      /* 5: by 4 */
+        "\tnative-stat: filename eq \"/srv/x\" and true then deny\n" /* 6: by 4 */
+        "\tnative-openat: filename eq \"/srv/x\" then deny\n"        /* not all fsread */
+        "\tnative-fsread: filename eq \"/etc/a\" or filename eq \"/srv/y\" then deny\n"
+        "\tnative-fsread: filename eq \"/srv/q\" or filename eq \"/srv/r\" then deny\n" /* 9 */
+        "\tnative-fsread: filename match \"<non-existent filename>: /*\" then deny[enoent]\n"
+        "\tnative-fsread: filename eq \"/opt/new\" then permit\n" /* may exist later */
+        "\tnative-fsread: filename eq \"<non-existent filename>: /opt/z\" then permit\n" /* 12 */
+        "\tnative-kill: signame eq \"SIGHUP\" then permit, if user = root\n"
+        "\tnative-kill: signame eq \"SIGHUP\" then deny\n"                  /* other users */
+        "\tnative-kill: signame eq \"SIGHUP\" then deny, if user = root\n"; /* 15: by 13 */
+    struct pol_file *f = parse_ok(text);
+    struct pol_diags d = {0};
+    pol_lint_shadowing(&f->policies[0], &d);
+    unsigned want[][2] = {{3, 2}, {5, 4}, {6, 4}, {9, 4}, {12, 10}, {15, 13}};
+    g_assert_cmpuint(d.n, ==, G_N_ELEMENTS(want));
+    for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+        g_assert_cmpuint(d.v[i].line, ==, want[i][0]);
+        g_autofree char *by = g_strdup_printf("line %u ", want[i][1]);
+        g_assert_nonnull(strstr(d.v[i].msg, by));
+        g_assert_nonnull(strstr(d.v[i].msg, "first matching rule wins"));
+    }
+    pol_diags_clear(&d);
+    pol_file_free(f);
+
+    /* Thousands of learned rules: the check stays about linear. */
+    GString *t = g_string_new("Policy: /bin/x, Emulation: native\n");
+    for (int i = 0; i < 40000; i++)
+        g_string_append_printf(t, "\tnative-fsread: filename eq \"/usr/share/f%d\" then permit\n",
+                               i);
+    g_string_append(t, "\tnative-fsread: filename eq \"/usr/share/f7\" then deny\n");
+    f = parse_ok(t->str);
+    gint64 start = g_get_monotonic_time();
+    pol_lint(f, &d);
+    gint64 took = g_get_monotonic_time() - start;
+    g_assert_cmpuint(d.n, ==, 1);
+    g_assert_cmpuint(d.v[0].line, ==, 40002);
+    g_assert_cmpint(took, <, 5 * G_USEC_PER_SEC);
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    g_string_free(t, TRUE);
+}
+
 /* The index keeps first-match order: the same answers as a walk of every rule in order. */
 static void test_index_keeps_first_match(void)
 {
@@ -919,6 +969,7 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/includes", test_includes);
     g_test_add_func("/policy/pid-variables", test_pid_variables);
     g_test_add_func("/policy/named-values", test_named_values);
+    g_test_add_func("/policy/lint-shadowing", test_lint_shadowing);
     g_test_add_func("/policy/errnames", test_errnames);
     return g_test_run();
 }

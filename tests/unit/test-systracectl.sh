@@ -22,8 +22,8 @@ contains() { # description, file, fixed string
         not_ok "$1"; echo "# wanted: $3"; sed 's/^/# /' "$2"; fi
 }
 
-cat >"$tmp/good" <<'P'
-Policy: /bin/ls, Emulation: native
+cat >"$tmp/usr_bin_ls" <<'P'
+Policy: /usr/bin/ls, Emulation: native
 	native-fsread: filename eq "$HOME" then permit
 	native-fchdir:permit
 P
@@ -35,8 +35,8 @@ Policy: /bin/ls, Emulation: native
 	native-frobnicate: permit
 P
 
-expect "check of a good file exits 0" 0 "$ctl" policy check "$tmp/good"
-contains "check says ok" "$tmp/out" "good: ok (1 policies)"
+expect "check of a good file exits 0" 0 "$ctl" policy check "$tmp/usr_bin_ls"
+contains "check says ok" "$tmp/out" "usr_bin_ls: ok (1 policies)"
 expect "check of a bad file exits 1" 1 "$ctl" policy check "$tmp/bad"
 contains "error as FILE:LINE:COL" "$tmp/out" "$tmp/bad:2:46: error: unknown errno 'enosuch'"
 contains "duplicate warned" "$tmp/out" "$tmp/bad:4:1: warning: duplicate of the rule on line 3"
@@ -45,15 +45,14 @@ expect "check of a missing file exits 1" 1 "$ctl" policy check "$tmp/missing"
 contains "missing file named" "$tmp/err" "cannot read $tmp/missing"
 expect "check without files is a usage error" 2 "$ctl" policy check
 
-expect "show a file" 0 "$ctl" policy show "$tmp/good"
-printf 'Policy: /bin/ls, Emulation: native\n\tnative-fsread: filename eq "$HOME" then permit\n\tnative-fchdir: permit\n' >"$tmp/want"
+expect "show a file" 0 "$ctl" policy show "$tmp/usr_bin_ls"
+printf 'Policy: /usr/bin/ls, Emulation: native\n\tnative-fsread: filename eq "$HOME" then permit\n\tnative-fchdir: permit\n' >"$tmp/want"
 if cmp -s "$tmp/out" "$tmp/want"; then ok "show prints canonical text"; else not_ok "show prints canonical text"; sed 's/^/# /' "$tmp/out"; fi
 cp "$tmp/out" "$tmp/shown"
 expect "show of a canonical text is a fixed point" 0 sh -c "\"$ctl\" policy show \"$tmp/shown\" | cmp - \"$tmp/want\""
 
 mkdir -p "$tmp/user" "$tmp/global"
-cp "$tmp/good" "$tmp/global/usr_bin_ls"
-sed 's|/bin/ls|/usr/bin/ls|' "$tmp/good" >"$tmp/global/usr_bin_ls"
+cp "$tmp/usr_bin_ls" "$tmp/global/usr_bin_ls"
 export SYSTRACE_GLOBAL_DIR="$tmp/global"
 expect "path finds the system policy" 0 "$ctl" -d "$tmp/user" policy path /bin/ls
 contains "path names the file and its origin" "$tmp/out" "$tmp/global/usr_bin_ls (system policy directory)"
@@ -70,6 +69,33 @@ expect "path of a missing program exits 1" 1 "$ctl" policy path /no/such/prog
 printf 'Policy: */ls, Emulation: native\n\tnative-read: permit\n' >"$tmp/extra"
 expect "-f is searched first" 0 "$ctl" -d "$tmp/user" -f "$tmp/extra" policy path /usr/bin/ls
 contains "-f origin" "$tmp/out" "(policy file given with -f)"
+
+# Where a policy lives: a header that resolves elsewhere, a file the store would never find.
+printf 'Policy: /bin/ls, Emulation: native\n\tnative-read: permit\n' >"$tmp/bin_ls"
+expect "a header through a symbolic link is only a warning" 0 "$ctl" policy check "$tmp/bin_ls"
+contains "header resolves elsewhere" "$tmp/out" "$tmp/bin_ls:1:1: warning: /bin/ls resolves to /usr/bin/ls"
+printf 'Policy: /usr/bin/ls, Emulation: native\n\tnative-read: permit\n' >"$tmp/usr_bin_cat"
+expect "a misnamed file is only a warning" 0 "$ctl" policy check "$tmp/usr_bin_cat"
+contains "misnamed file" "$tmp/out" "$tmp/usr_bin_cat:1:1: warning: the policy of /usr/bin/ls is looked up in a file named 'usr_bin_ls', not 'usr_bin_cat'"
+
+# Rules that cannot do what they say.
+mkdir -p "$tmp/lint"
+cat >"$tmp/lint/usr_bin_ls" <<'P'
+Policy: /usr/bin/ls, Emulation: native
+	native-fsread: filename eq "/etc/shadow" then permit
+	native-fsread: filename eq "/etc/shadow" then deny[eacces]
+	native-fsread: filename match "/srv/*" then permit
+	native-fsread: filename eq "/srv/www/index.html" then deny
+	native-bind: sockaddr match "inet-*:80" then permit as root
+	native-open_by_handle_at: permit
+	native-name_to_handle_at: filename match "/srv/*" then ask
+P
+expect "shadowed rules are warnings" 0 "$ctl" policy check "$tmp/lint/usr_bin_ls"
+contains "a deny after the permit of the same file" "$tmp/out" "usr_bin_ls:3:1: warning: rule can never match: the rule on line 2 matches every call this one matches, and the first matching rule wins"
+contains "a deny below a pattern" "$tmp/out" "usr_bin_ls:5:1: warning: rule can never match: the rule on line 4"
+contains "elevation is unsupported" "$tmp/out" "usr_bin_ls:6:2: warning: privilege elevation ('as root') is not supported in this version"
+contains "open_by_handle_at bypasses path rules" "$tmp/out" "usr_bin_ls:7:2: warning: 'open_by_handle_at' reaches files by a handle"
+contains "name_to_handle_at too" "$tmp/out" "usr_bin_ls:8:2: warning: 'name_to_handle_at' reaches files by a handle"
 
 expect "--help" 0 "$ctl" --help
 contains "help lists policy check" "$tmp/out" "policy check FILE"
