@@ -55,6 +55,19 @@ static int read_file(const char *path, char **ret, size_t *ret_len)
     return read_fd_all(fd, 64u << 20, ret, ret_len);
 }
 
+/* The abstraction PATH is, when it lies in a directory called "abstractions": its name. */
+static const char *abstraction_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    static const char dir[] = "abstractions/";
+    size_t n = strlen(dir);
+    bool in_dir = slash && (size_t)(slash + 1 - path) >= n && memcmp(slash + 1 - n, dir, n) == 0 &&
+                  (slash + 1 - n == path || slash[-(ptrdiff_t)n] == '/');
+    return in_dir ? name : NULL;
+}
+
+/* Parses PATH: a policy file, or an abstraction (a file in an "abstractions" directory). */
 static int parse_file(const char *path, struct pol_file **ret, struct pol_diags *diags)
 {
     _cleanup_free_ char *text = NULL;
@@ -65,7 +78,9 @@ static int parse_file(const char *path, struct pol_file **ret, struct pol_diags 
                 r == -EINVAL ? _("not a regular file") : strerror(-r));
         return r;
     }
-    return pol_parse(text, len, ret, diags);
+    const char *fragment = abstraction_name(path);
+    return fragment ? pol_parse_fragment(fragment, text, len, ret, diags)
+                    : pol_parse(text, len, ret, diags);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -83,13 +98,18 @@ static int cmd_check(int argc, char **argv)
             status = 1;
             continue;
         }
+        /* Included rules take part in the checks (a rule after an include may be shadowed). */
+        store_expand_includes(file, NULL, NULL, &diags);
         pol_lint(file, &diags);
-        pol_lint_file_name(file, argv[i], &diags);
+        if (!abstraction_name(argv[i]))
+            pol_lint_file_name(file, argv[i], &diags);
         pol_diags_sort(&diags);
         _cleanup_free_ char *text = pol_diags_format(&diags, argv[i]);
         fputs(text, stdout);
         if (diags.n_errors)
             status = 1;
+        else if (diags.n == 0 && abstraction_name(argv[i]))
+            printf(_("%s: ok (an abstraction of %zu rules)\n"), argv[i], file->policies[0].n_rules);
         else if (diags.n == 0)
             printf(_("%s: ok (%zu policies)\n"), argv[i], file->n_policies);
         pol_diags_clear(&diags);

@@ -3,6 +3,7 @@
  * change in their directory; a file that stops parsing keeps its last good version in force. */
 #include "store.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -19,13 +20,32 @@
 #include "names.h"
 #include "util.h"
 
-#define MAX_POLICY_FILE (64u << 20)
+#define MAX_POLICY_FILE  (64u << 20)
+#define MAX_ABSTRACTION  (1u << 20)
+#define ABSTRACTIONS_DIR "abstractions"
+
+/* An abstraction a parsed file's includes were expanded with: where it was found, and what it
+ * was then. The expansion is redone when the name would now be found elsewhere or changed. */
+struct frag_stamp {
+    char *name;
+    char *path;
+    struct stat st;
+};
 
 struct store_file {
     int refs;
     struct pol_file *parsed;
     char *path;
     struct stat st; /* identity of what was parsed */
+    struct frag_stamp *frags;
+    size_t n_frags;
+};
+
+/* A cached abstraction, for learning (store_get_abstraction). */
+struct frag_entry {
+    char *name;
+    struct store_file *file; /* NULL when it does not exist or does not parse */
+    bool checked;
 };
 
 struct cache_entry {
@@ -44,6 +64,9 @@ struct store {
     pthread_mutex_t lock;
     char *user_dir;
     char *global_dir;
+    char *abs_dirs[2]; /* GLOBAL/abstractions, then DATA/abstractions */
+    struct frag_entry *fragments;
+    size_t n_fragments;
     char **files;
     size_t n_files;
     int inotify_fd;
@@ -100,6 +123,98 @@ const char *store_default_global_dir(void)
     if (dir && dir[0] == '/' && !getauxval(AT_SECURE))
         return dir;
     return GLOBAL_POLICY_DIR;
+}
+
+const char *store_default_data_dir(void)
+{
+    const char *dir = getenv("SYSTRACE_DATA_DIR");
+    if (dir && dir[0] == '/' && !getauxval(AT_SECURE))
+        return dir;
+    return DATA_DIR;
+}
+
+/* Reads abstraction NAME from the first of DIRS that has it. -ENOENT when none does. */
+static int read_fragment(char *const dirs[2], const char *name, char **ret_text, size_t *ret_len,
+                         char **ret_path, struct stat *ret_st)
+{
+    if (!pol_include_name_valid(name))
+        return -EINVAL;
+    for (unsigned i = 0; i < 2; i++) {
+        if (!dirs[i])
+            continue;
+        _cleanup_free_ char *path = xasprintf("%s/%s", dirs[i], name);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+            continue;
+        if (fd < 0)
+            return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            return -errno;
+        if (!S_ISREG(st.st_mode))
+            return -EINVAL;
+        int r = read_fd_all(fd, MAX_ABSTRACTION, ret_text, ret_len);
+        if (r < 0)
+            return r;
+        *ret_path = steal_pointer(&path);
+        *ret_st = st;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+/* The fragment callback of pol_expand_includes: reads from DIRS and records what it read. */
+struct expansion {
+    char *const *dirs;
+    struct frag_stamp *stamps;
+    size_t n_stamps;
+};
+
+static int expansion_fragment(void *userdata, const char *name, char **ret_text, size_t *ret_len,
+                              char **ret_path, char **ret_error)
+{
+    struct expansion *x = userdata;
+    struct stat st;
+    int r = read_fragment(x->dirs, name, ret_text, ret_len, ret_path, &st);
+    if (r == -ENOENT)
+        *ret_error = xasprintf("none in %s or %s", x->dirs[0] ? x->dirs[0] : "-",
+                               x->dirs[1] ? x->dirs[1] : "-");
+    else if (r == -EINVAL)
+        *ret_error = xstrdup("not a regular file");
+    if (r < 0)
+        return r;
+    x->stamps = xreallocarray(x->stamps, x->n_stamps + 1, sizeof(*x->stamps));
+    x->stamps[x->n_stamps++] = (struct frag_stamp){xstrdup(name), xstrdup(*ret_path), st};
+    return 0;
+}
+
+static void stamps_free(struct frag_stamp *stamps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(stamps[i].name);
+        free(stamps[i].path);
+    }
+    free(stamps);
+}
+
+static void abstraction_dirs(char *ret[2], const char *global_dir, const char *data_dir)
+{
+    ret[0] =
+        xasprintf("%s/" ABSTRACTIONS_DIR, global_dir ? global_dir : store_default_global_dir());
+    ret[1] = xasprintf("%s/" ABSTRACTIONS_DIR, data_dir ? data_dir : store_default_data_dir());
+}
+
+int store_expand_includes(struct pol_file *file, const char *global_dir, const char *data_dir,
+                          struct pol_diags *diags)
+{
+    char *dirs[2];
+    abstraction_dirs(dirs, global_dir, data_dir);
+    struct expansion x = {.dirs = dirs};
+    int r = pol_expand_includes(file, expansion_fragment, &x, diags);
+    stamps_free(x.stamps, x.n_stamps);
+    free(dirs[0]);
+    free(dirs[1]);
+    return r;
 }
 
 int store_ensure_dir(const char *dir)
@@ -321,11 +436,22 @@ static void file_unref(struct store_file *f)
     if (!f || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     pol_file_free(f->parsed);
+    stamps_free(f->frags, f->n_frags);
     free(f->path);
     free(f);
 }
 
+static int watch_dir_locked(struct store *store, const char *dir);
+
 int store_watch_dir(struct store *store, const char *dir)
+{
+    pthread_mutex_lock(&store->lock);
+    int r = watch_dir_locked(store, dir);
+    pthread_mutex_unlock(&store->lock);
+    return r;
+}
+
+static int watch_dir_locked(struct store *store, const char *dir)
 {
     if (store->inotify_fd < 0)
         return -EBADF;
@@ -335,7 +461,6 @@ int store_watch_dir(struct store *store, const char *dir)
                               IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
     if (wd < 0)
         return -errno;
-    pthread_mutex_lock(&store->lock);
     bool known = false;
     for (size_t i = 0; i < store->n_watches; i++)
         known |= store->watches[i].wd == wd;
@@ -345,8 +470,9 @@ int store_watch_dir(struct store *store, const char *dir)
         store->watches[store->n_watches++] = (struct watch){wd, xstrdup(dir)};
         for (size_t i = 0; i < store->n_entries; i++)
             store->entries[i].checked = false;
+        for (size_t i = 0; i < store->n_fragments; i++)
+            store->fragments[i].checked = false;
     }
-    pthread_mutex_unlock(&store->lock);
     return 0;
 }
 
@@ -364,6 +490,7 @@ int store_new(const struct store_options *opts, struct store **ret)
     pthread_mutex_init(&s->lock, NULL);
     s->user_dir = opts->user_dir ? xstrdup(opts->user_dir) : NULL;
     s->global_dir = xstrdup(opts->global_dir ? opts->global_dir : store_default_global_dir());
+    abstraction_dirs(s->abs_dirs, s->global_dir, opts->data_dir);
     s->files = xcalloc(opts->n_files, sizeof(*s->files));
     for (size_t i = 0; i < opts->n_files; i++) {
         char *abs = realpath(opts->files[i], NULL);
@@ -379,6 +506,8 @@ int store_new(const struct store_options *opts, struct store **ret)
     if (s->user_dir)
         store_watch_dir(s, s->user_dir);
     store_watch_dir(s, s->global_dir);
+    for (unsigned i = 0; i < 2; i++)
+        store_watch_dir(s, s->abs_dirs[i]); /* a missing one is watched once it appears */
     for (size_t i = 0; i < s->n_files; i++) {
         _cleanup_free_ char *dir = dir_of(s->files[i]);
         store_watch_dir(s, dir);
@@ -395,6 +524,13 @@ void store_free(struct store *store)
         free(store->entries[i].path);
         file_unref(store->entries[i].file);
     }
+    for (size_t i = 0; i < store->n_fragments; i++) {
+        free(store->fragments[i].name);
+        file_unref(store->fragments[i].file);
+    }
+    free(store->fragments);
+    free(store->abs_dirs[0]);
+    free(store->abs_dirs[1]);
     for (size_t i = 0; i < store->n_watches; i++)
         free(store->watches[i].dir);
     for (size_t i = 0; i < store->n_files; i++)
@@ -451,9 +587,16 @@ static void refresh_locked(struct store *store)
             p += sizeof(*ev) + ev->len;
         }
     }
-    if (changed)
-        for (size_t i = 0; i < store->n_entries; i++)
-            store->entries[i].checked = false;
+    if (!changed)
+        return;
+    for (size_t i = 0; i < store->n_entries; i++)
+        store->entries[i].checked = false;
+    for (size_t i = 0; i < store->n_fragments; i++)
+        store->fragments[i].checked = false;
+    /* An abstractions directory created since (by an administrator, or a package) is watched
+     * from now on; for one already watched this changes nothing. */
+    for (unsigned i = 0; i < 2; i++)
+        watch_dir_locked(store, store->abs_dirs[i]);
 }
 
 void store_refresh(struct store *store)
@@ -494,6 +637,74 @@ static void report(struct store *store, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Whether the abstractions F was expanded with are still the ones its names find. */
+static bool fragments_unchanged(const struct store *store, const struct store_file *f)
+{
+    for (size_t i = 0; i < f->n_frags; i++) {
+        bool same = false;
+        for (unsigned d = 0; d < 2 && !same; d++) {
+            _cleanup_free_ char *path = xasprintf("%s/%s", store->abs_dirs[d], f->frags[i].name);
+            struct stat st;
+            if (stat(path, &st) < 0) {
+                if (errno == ENOENT)
+                    continue;
+                return false;
+            }
+            if (!streq(path, f->frags[i].path) || !same_file(&st, &f->frags[i].st))
+                return false;
+            same = true;
+        }
+        if (!same)
+            return false;
+    }
+    return true;
+}
+
+/* Reports DIAGS' first error for PATH as one line (a log event is one line). */
+static void report_first_error(struct store *store, const char *path, const struct pol_diags *diags,
+                               bool kept)
+{
+    const struct pol_diag *first = NULL;
+    for (size_t i = 0; i < diags->n && !first; i++)
+        if (diags->v[i].severity == POL_ERROR)
+            first = &diags->v[i];
+    report(
+        store, "%s:%u:%u: error: %s%s; %s", path, first ? first->line : 0, first ? first->col : 0,
+        first ? first->msg : "?", diags->n_errors > 1 ? " (and more errors)" : "",
+        kept ? "keeping the last good version in force" : "the file is not used until it parses");
+}
+
+/* A parsed and expanded file from TEXT, or NULL after reporting why not. FRAGMENT: the name of
+ * the abstraction TEXT is, NULL for a policy file. */
+static struct store_file *parse_locked(struct store *store, const char *path, const char *fragment,
+                                       const char *text, size_t len, const struct stat *st,
+                                       bool kept)
+{
+    struct pol_file *parsed;
+    struct pol_diags diags = {0};
+    struct expansion x = {.dirs = store->abs_dirs};
+    int r = fragment ? pol_parse_fragment(fragment, text, len, &parsed, &diags)
+                     : pol_parse(text, len, &parsed, &diags);
+    if (r == 0 && pol_file_has_includes(parsed))
+        r = pol_expand_includes(parsed, expansion_fragment, &x, &diags);
+    if (r < 0) {
+        report_first_error(store, path, &diags, kept);
+        pol_diags_clear(&diags);
+        pol_file_free(parsed);
+        stamps_free(x.stamps, x.n_stamps);
+        return NULL;
+    }
+    pol_diags_clear(&diags);
+    struct store_file *f = xcalloc(1, sizeof(*f));
+    f->refs = 1;
+    f->parsed = parsed;
+    f->path = xstrdup(path);
+    f->st = *st;
+    f->frags = x.stamps;
+    f->n_frags = x.n_stamps;
+    return f;
+}
+
 /* Reads PATH into its cache entry unless nothing changed. Returns the entry. */
 static struct cache_entry *load_locked(struct store *store, const char *path,
                                        enum store_origin origin)
@@ -521,7 +732,7 @@ static struct cache_entry *load_locked(struct store *store, const char *path,
         e->file = NULL;
         return e;
     }
-    if (e->file && same_file(&e->file->st, &st))
+    if (e->file && same_file(&e->file->st, &st) && fragments_unchanged(store, e->file))
         return e;
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
@@ -530,32 +741,89 @@ static struct cache_entry *load_locked(struct store *store, const char *path,
         report(store, "%s: cannot read the policy: %s", path, strerror(-r));
         return e;
     }
-    struct pol_file *parsed;
-    struct pol_diags diags = {0};
-    if (pol_parse(text, len, &parsed, &diags) < 0) {
-        /* One line per report (a log event is one line): the first error, and how many more. */
-        const struct pol_diag *first = NULL;
-        for (size_t i = 0; i < diags.n && !first; i++)
-            if (diags.v[i].severity == POL_ERROR)
-                first = &diags.v[i];
-        report(store, "%s:%u:%u: error: %s%s; %s", path, first ? first->line : 0,
-               first ? first->col : 0, first ? first->msg : "?",
-               diags.n_errors > 1 ? " (and more errors)" : "",
-               e->file ? "keeping the last good version in force"
-                       : "the file is not used until it parses");
-        pol_diags_clear(&diags);
-        pol_file_free(parsed);
-        return e;
+    struct store_file *f = parse_locked(store, path, NULL, text, len, &st, e->file != NULL);
+    if (f) {
+        file_unref(e->file);
+        e->file = f;
     }
-    pol_diags_clear(&diags);
-    struct store_file *f = xcalloc(1, sizeof(*f));
-    f->refs = 1;
-    f->parsed = parsed;
-    f->path = xstrdup(path);
-    f->st = st;
-    file_unref(e->file);
-    e->file = f;
     return e;
+}
+
+size_t store_abstraction_names(struct store *store, char ***ret)
+{
+    char **v = NULL;
+    size_t n = 0;
+    for (unsigned d = 0; d < 2; d++) {
+        DIR *dir = opendir(store->abs_dirs[d]);
+        for (struct dirent *de; dir && (de = readdir(dir));) {
+            if (!pol_include_name_valid(de->d_name))
+                continue;
+            bool known = false;
+            for (size_t i = 0; i < n && !known; i++)
+                known = streq(v[i], de->d_name);
+            if (known)
+                continue;
+            v = xreallocarray(v, n + 1, sizeof(*v));
+            v[n++] = xstrdup(de->d_name);
+        }
+        if (dir)
+            closedir(dir);
+    }
+    /* Sorted, so that learning picks among equals the same way every run. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
+            char *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    *ret = v;
+    return n;
+}
+
+int store_get_abstraction(struct store *store, const char *name, struct store_policy *ret)
+{
+    *ret = (struct store_policy){0};
+    if (!pol_include_name_valid(name))
+        return -EINVAL;
+    pthread_mutex_lock(&store->lock);
+    refresh_locked(store);
+    struct frag_entry *e = NULL;
+    for (size_t i = 0; i < store->n_fragments && !e; i++)
+        if (streq(store->fragments[i].name, name))
+            e = &store->fragments[i];
+    if (!e) {
+        store->fragments =
+            xreallocarray(store->fragments, store->n_fragments + 1, sizeof(*store->fragments));
+        e = &store->fragments[store->n_fragments++];
+        *e = (struct frag_entry){.name = xstrdup(name)};
+    }
+    if (!e->checked) {
+        e->checked = true;
+        if (!e->file || !fragments_unchanged(store, e->file)) {
+            _cleanup_free_ char *text = NULL, *path = NULL;
+            size_t len = 0;
+            struct stat st;
+            int r = read_fragment(store->abs_dirs, name, &text, &len, &path, &st);
+            struct store_file *f =
+                r == 0 ? parse_locked(store, path, name, text, len, &st, false) : NULL;
+            if (f) {
+                /* The abstraction itself is checked like the ones it includes. */
+                f->frags = xreallocarray(f->frags, f->n_frags + 1, sizeof(*f->frags));
+                f->frags[f->n_frags++] = (struct frag_stamp){xstrdup(name), xstrdup(path), st};
+            }
+            file_unref(e->file);
+            e->file = f;
+        }
+    }
+    int r = -ENOENT;
+    if (e->file) {
+        __atomic_add_fetch(&e->file->refs, 1, __ATOMIC_RELAXED);
+        *ret = (struct store_policy){&e->file->parsed->policies[0], e->file->path,
+                                     STORE_ORIGIN_GLOBAL, e->file};
+        r = 0;
+    }
+    pthread_mutex_unlock(&store->lock);
+    return r;
 }
 
 static const char *base_name(const char *path)

@@ -10,6 +10,7 @@
 struct store_options {
     const char *user_dir;     /* -d DIR or ~/.systrace; NULL skips user policies (-U) */
     const char *global_dir;   /* NULL: store_default_global_dir() */
+    const char *data_dir;     /* NULL: store_default_data_dir() */
     const char *const *files; /* -f FILE…, searched first */
     size_t n_files;
 };
@@ -31,6 +32,14 @@ char *store_default_user_dir(void);
 /* The system directory: GLOBAL_POLICY_DIR, or $SYSTRACE_GLOBAL_DIR for tests (ignored in a
  * privileged, AT_SECURE process). */
 const char *store_default_global_dir(void);
+/* Where the shipped abstractions are installed, below "abstractions": DATA_DIR, or
+ * $SYSTRACE_DATA_DIR for tests (ignored in a privileged, AT_SECURE process). */
+const char *store_default_data_dir(void);
+/* Expands the include lines of FILE (pol_expand_includes) with the abstractions found in
+ * GLOBAL_DIR/abstractions first, then DATA_DIR/abstractions (NULL: the defaults): a file of the
+ * administrator's overrides the shipped one of the same name. For `systracectl policy check`. */
+int store_expand_includes(struct pol_file *file, const char *global_dir, const char *data_dir,
+                          struct pol_diags *diags);
 /* Creates DIR mode 0700 if it is missing (its parent must exist). */
 int store_ensure_dir(const char *dir);
 
@@ -75,3 +84,10 @@ int store_watch_fd(const struct store *store);
 void store_refresh(struct store *store);
 /* Starts watching DIR (after it was created). */
 int store_watch_dir(struct store *store, const char *dir);
+
+/* Abstractions, for learning: the names of every abstraction either directory holds (each once,
+ * sorted; caller frees the vector and strings), and one abstraction's rules, expanded, as a
+ * policy whose path is its name. Edits are taken in like a policy's. -ENOENT when it does not
+ * exist or does not parse (which is reported). */
+size_t store_abstraction_names(struct store *store, char ***ret);
+int store_get_abstraction(struct store *store, const char *name, struct store_policy *ret);

@@ -344,6 +344,86 @@ static void test_watcher(void)
     rm_rf(global);
 }
 
+/* Includes: expanded when a policy is loaded, from the administrator's abstractions first, then
+ * the shipped ones; an edited abstraction takes effect on the next lookup. */
+static void test_abstractions(void)
+{
+    g_autofree char *top = make_tmpdir();
+    g_autofree char *user = g_build_filename(top, "user", NULL);
+    g_autofree char *global = g_build_filename(top, "global", NULL);
+    g_autofree char *data = g_build_filename(top, "data", NULL);
+    g_autofree char *shipped = g_build_filename(data, "abstractions", NULL);
+    g_autofree char *admin = g_build_filename(global, "abstractions", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(user, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(shipped, 0700), ==, 0);
+    g_assert_cmpint(g_mkdir_with_parents(global, 0700), ==, 0);
+    g_autofree char *mini = g_build_filename(shipped, "mini", NULL);
+    write_text(mini, "native-brk: permit\nnative-getpid: permit\n");
+    g_autofree char *leftover = g_build_filename(shipped, "mini.dpkg-old", NULL);
+    write_text(leftover, "native-brk: permit\n");
+    g_autofree char *path = g_build_filename(user, "usr_bin_w", NULL);
+    write_text(path, "Policy: /usr/bin/w, Emulation: native\n\tinclude \"mini\"\n"
+                     "\tnative-read: permit\n");
+
+    struct store_options o = {.user_dir = user, .global_dir = global, .data_dir = data};
+    struct store *s;
+    g_assert_cmpint(store_new(&o, &s), ==, 0);
+    struct reports rep = {g_ptr_array_new_with_free_func(g_free)};
+    store_set_reporter(s, collect, &rep);
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 4); /* include, 2 brought in, read */
+
+    /* The shipped abstraction edited: the next lookup sees it. */
+    write_text(mini, "native-brk: permit\n");
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 3);
+    /* The administrator's overrides it, even in a directory created after the store. */
+    g_assert_cmpint(g_mkdir_with_parents(admin, 0755), ==, 0);
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 3);
+    g_autofree char *override = g_build_filename(admin, "mini", NULL);
+    write_text(override, "native-brk: permit\nnative-close: permit\nnative-dup: permit\n");
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 5);
+    /* Removed again: the shipped one is back in force. */
+    g_assert_cmpint(unlink(override), ==, 0);
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 3);
+    /* A broken abstraction keeps the last good version of the policies that include it. */
+    write_text(mini, "native-brk: bogus\n");
+    g_assert_cmpuint(rule_count(s, "/usr/bin/w"), ==, 3);
+    g_assert_cmpuint(rep.msgs->len, ==, 1);
+    const char *msg = g_ptr_array_index(rep.msgs, 0);
+    g_assert_nonnull(strstr(msg, "usr_bin_w:2:2: error: abstraction 'mini' does not parse"));
+    g_assert_nonnull(strstr(msg, "keeping the last good version"));
+    write_text(mini, "native-brk: permit\n");
+
+    /* For learning: the names (leftovers beside them are not abstractions), and the rules. */
+    char **found;
+    size_t n = store_abstraction_names(s, &found);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpstr(found[0], ==, "mini");
+    for (size_t i = 0; i < n; i++)
+        free(found[i]);
+    free(found);
+    struct store_policy a;
+    g_assert_cmpint(store_get_abstraction(s, "mini", &a), ==, 0);
+    g_assert_cmpuint(a.policy->n_rules, ==, 1);
+    store_policy_release(&a);
+    write_text(mini, "native-brk: permit\nnative-exit: permit\n");
+    g_assert_cmpint(store_get_abstraction(s, "mini", &a), ==, 0);
+    g_assert_cmpuint(a.policy->n_rules, ==, 2);
+    store_policy_release(&a);
+    g_assert_cmpint(store_get_abstraction(s, "nosuch", &a), ==, -ENOENT);
+    g_assert_cmpint(store_get_abstraction(s, "../x", &a), ==, -EINVAL);
+
+    /* systracectl's way: without a store. */
+    struct pol_file *f = parse_ok("Policy: /x, Emulation: native\n\tinclude \"mini\"\n");
+    struct pol_diags d = {0};
+    g_assert_cmpint(store_expand_includes(f, global, data, &d), ==, 0);
+    g_assert_cmpuint(f->policies[0].n_rules, ==, 3);
+    pol_file_free(f);
+
+    store_free(s);
+    g_ptr_array_free(rep.msgs, TRUE);
+    rm_rf(top);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -352,5 +432,6 @@ int main(int argc, char **argv)
     g_test_add_func("/store/append", test_append);
     g_test_add_func("/store/concurrent-append", test_concurrent_append);
     g_test_add_func("/store/watcher", test_watcher);
+    g_test_add_func("/store/abstractions", test_abstractions);
     return g_test_run();
 }

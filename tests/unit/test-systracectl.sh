@@ -97,6 +97,41 @@ contains "elevation is unsupported" "$tmp/out" "usr_bin_ls:6:2: warning: privile
 contains "open_by_handle_at bypasses path rules" "$tmp/out" "usr_bin_ls:7:2: warning: 'open_by_handle_at' reaches files by a handle"
 contains "name_to_handle_at too" "$tmp/out" "usr_bin_ls:8:2: warning: 'name_to_handle_at' reaches files by a handle"
 
+# Abstractions: shipped ones (SYSTRACE_DATA_DIR), overridden by the administrator's.
+mkdir -p "$tmp/data/abstractions" "$tmp/global/abstractions"
+printf 'native-brk: permit\nnative-fsread: filename eq "/etc/ld.so.cache" then permit\n' >"$tmp/data/abstractions/mini"
+printf 'include "loop-b"\n' >"$tmp/data/abstractions/loop-a"
+printf 'include "loop-a"\n' >"$tmp/data/abstractions/loop-b"
+export SYSTRACE_DATA_DIR="$tmp/data"
+cat >"$tmp/lint/usr_bin_true" <<'P'
+Policy: /usr/bin/true, Emulation: native
+	include "mini"
+	native-brk: deny
+	native-exit_group: permit
+P
+expect "an include of a known abstraction" 0 "$ctl" policy check "$tmp/lint/usr_bin_true"
+contains "a rule shadowed by an included one" "$tmp/out" "usr_bin_true:3:1: warning: rule can never match: include \"mini\" on line 2 brings in a rule (mini, line 1)"
+expect "show prints the include, not what it brings in" 0 "$ctl" policy show "$tmp/lint/usr_bin_true"
+printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "mini"\n\tnative-brk: deny\n\tnative-exit_group: permit\n' >"$tmp/want"
+if cmp -s "$tmp/out" "$tmp/want"; then ok "include printed canonically"; else not_ok "include printed canonically"; sed 's/^/# /' "$tmp/out"; fi
+printf 'Policy: /usr/bin/true, Emulation: native\n\tnative-read: permit\n  include "nosuch"\n' >"$tmp/lint/usr_bin_true"
+expect "an unknown include is an error" 1 "$ctl" policy check "$tmp/lint/usr_bin_true"
+contains "unknown include at FILE:LINE:COL" "$tmp/out" "usr_bin_true:3:3: error: unknown abstraction 'nosuch'"
+printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "loop-a"\n' >"$tmp/lint/usr_bin_true"
+expect "an include cycle is an error" 1 "$ctl" policy check "$tmp/lint/usr_bin_true"
+contains "the cycle is named" "$tmp/out" "usr_bin_true:2:2: error: include cycle: loop-a -> loop-b -> loop-a"
+printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "../../etc/passwd"\n' >"$tmp/lint/usr_bin_true"
+expect "an include names no path" 1 "$ctl" policy check "$tmp/lint/usr_bin_true"
+contains "path refused" "$tmp/out" "cannot name an abstraction"
+expect "an abstraction is checked as one" 0 "$ctl" policy check "$tmp/data/abstractions/mini"
+contains "abstraction ok" "$tmp/out" "mini: ok (an abstraction of 2 rules)"
+expect "a cycle through an abstraction is refused" 1 "$ctl" policy check "$tmp/data/abstractions/loop-a"
+printf 'native-brk: permit\n' >"$tmp/global/abstractions/mini"
+printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "mini"\n\tnative-fsread: filename eq "/etc/ld.so.cache" then deny\n' >"$tmp/lint/usr_bin_true"
+expect "the administrator's abstraction overrides the shipped one" 0 "$ctl" policy check "$tmp/lint/usr_bin_true"
+contains "nothing shadowed by the override" "$tmp/out" "usr_bin_true: ok (1 policies)"
+unset SYSTRACE_DATA_DIR
+
 expect "--help" 0 "$ctl" --help
 contains "help lists policy check" "$tmp/out" "policy check FILE"
 expect "--version" 0 "$ctl" --version
