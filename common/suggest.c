@@ -1,6 +1,8 @@
 /* suggest.c: from one call, the rules a person may choose, exact first, broadest last. */
 #include "suggest.h"
 
+#include <time.h>
+
 #include "util.h"
 
 struct list {
@@ -83,47 +85,19 @@ static unsigned ordinal_of(const struct pol_request *req, size_t index)
     return n;
 }
 
-/* A value that differs from run to run for the same object (a pipe's inode, a pid under /proc, a
- * pseudo-terminal's number) as a pattern that matches every run's value; NULL for other values. */
-static char *volatile_pattern(const char *value)
+/* The context that generalises only what differs for the same object (DESIGN: an exact rule
+ * must still match the next run's pipe, pid and terminal). */
+static struct gen_context same_object(const struct pol_request *req)
 {
-    static const char *const anonymous[] = {"pipe:", "socket:", "anon_inode:"};
-    for (size_t i = 0; i < ARRAY_SIZE(anonymous); i++)
-        if (strncmp(value, anonymous[i], strlen(anonymous[i])) == 0)
-            return xasprintf("%s*", anonymous[i]);
-    /* Numbered components after these directories become [0-9]*. */
-    static const char *const numbered[] = {"/proc/", "/task/", "/dev/pts/"};
-    struct buf b = {0};
-    bool changed = false;
-    const char *s = value;
-    while (*s) {
-        bool after = false;
-        for (size_t i = 0; i < ARRAY_SIZE(numbered) && !after; i++) {
-            size_t n = strlen(numbered[i]);
-            after = (size_t)(s - value) >= n && strncmp(s - n, numbered[i], n) == 0;
-        }
-        size_t digits = strspn(s, "0123456789");
-        if (after && digits > 0 && (s[digits] == '/' || s[digits] == '\0')) {
-            buf_puts(&b, "[0-9]*");
-            s += digits;
-            changed = true;
-            continue;
-        }
-        if (strchr("*?[]\\", *s))
-            buf_putc(&b, '\\');
-        buf_putc(&b, *s++);
-    }
-    if (!changed) {
-        buf_free(&b);
-        return NULL;
-    }
-    return buf_steal(&b);
+    return (struct gen_context){.pid = req->pid, .tid = req->tid, .same_object_only = true};
 }
 
 /* A rule whose identifying arguments are compared exactly, except argument REPLACE (if it is
- * one of them), compared with OP and VALUE instead. With VARS, $HOME/$USER are substituted. */
-static char *build(const char *rule_name, const struct pol_request *req, size_t replace,
-                   const char *op, const char *value, bool vars, const char *action)
+ * one of them), compared with OP and VALUE instead. With VARS, $HOME/$USER are substituted.
+ * GEN says how paths are generalised. */
+static char *build_with(const char *rule_name, const struct pol_request *req, size_t replace,
+                        const char *op, const char *value, bool vars, const char *action,
+                        const struct gen_context *gen)
 {
     struct buf b = {0};
     buf_printf(&b, "native-%s: ", rule_name);
@@ -136,11 +110,14 @@ static char *build(const char *rule_name, const struct pol_request *req, size_t 
             buf_puts(&b, " and ");
         any = true;
         _cleanup_free_ char *sub = vars ? substitute_vars(v->value, req) : NULL;
-        _cleanup_free_ char *pattern = volatile_pattern(v->value);
+        _cleanup_free_ char *general = NULL;
+        bool pattern = false;
+        if (streq(v->name, "filename"))
+            gen_path(gen, v->value, &general, &pattern);
         if (i == replace)
             cmp_into(&b, v, ordinal_of(req, i), op, value);
-        else if (pattern)
-            cmp_into(&b, v, ordinal_of(req, i), "match", pattern);
+        else if (pattern || (general && !streq(general, v->value)))
+            cmp_into(&b, v, ordinal_of(req, i), pattern ? "match" : "eq", general);
         else
             cmp_into(&b, v, ordinal_of(req, i), "eq", sub ? sub : v->value);
     }
@@ -150,9 +127,40 @@ static char *build(const char *rule_name, const struct pol_request *req, size_t 
     return buf_steal(&b);
 }
 
+static char *build(const char *rule_name, const struct pol_request *req, size_t replace,
+                   const char *op, const char *value, bool vars, const char *action)
+{
+    struct gen_context gen = same_object(req);
+    return build_with(rule_name, req, replace, op, value, vars, action, &gen);
+}
+
 char *suggest_exact(const char *rule_name, const struct pol_request *req, const char *action)
 {
     return build(rule_name, req, (size_t)-1, NULL, NULL, false, action);
+}
+
+/* Whether a call of RULE_NAME (REQ) on a missing path fails with ENOENT whatever the policy:
+ * read-only accesses and program executions (creating calls are not among them). */
+static bool fails_when_missing(const char *rule_name, const struct pol_request *req)
+{
+    static const char *const calls[] = {"fsread", "execve", "execveat"};
+    for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+        if (streq(rule_name, calls[i]))
+            return true;
+    return req->alias == SYS_ALIAS_NONE && sys_alias_always_contains(SYS_ALIAS_FSREAD, req->nr);
+}
+
+char *suggest_learned(const char *rule_name, const struct pol_request *req,
+                      const struct gen_context *gen)
+{
+    const struct pol_value *path = NULL;
+    for (size_t i = 0; i < req->n_args && !path; i++)
+        if (streq(req->args[i].name, "filename") && req->args[i].value)
+            path = &req->args[i];
+    if (path && path->missing && fails_when_missing(rule_name, req))
+        return xasprintf("native-%s: filename match \"%s: /*\" then deny[enoent]", rule_name,
+                         POL_NONEXISTENT);
+    return build_with(rule_name, req, (size_t)-1, NULL, NULL, false, "permit", gen);
 }
 
 static char *parent_dir(const char *path)
@@ -201,6 +209,10 @@ size_t suggest_rules(const char *rule_name, const struct pol_request *req, const
         add_unique(&l, xstrdup(deny));
     }
     add_unique(&l, build(rule_name, req, (size_t)-1, NULL, NULL, true, action));
+    /* What learning would write: temporary names, timestamps, $CWD… as patterns. */
+    struct gen_context gen = {
+        .home = req->home, .cwd = req->cwd, .pid = req->pid, .tid = req->tid, .now = time(NULL)};
+    add_unique(&l, build_with(rule_name, req, (size_t)-1, NULL, NULL, false, action, &gen));
     add_unique(&l, build(rule_name, req, (size_t)-1, NULL, NULL, false, action));
     if (path) {
         _cleanup_free_ char *sub = substitute_vars(path, req);
