@@ -1,14 +1,83 @@
-/* learn.c: collecting learned rules and writing them with store_append. */
+/* learn.c: choosing learned rules, collecting them and writing them with store_append. */
 #include "learn.h"
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
+#include "generalise.h"
 #include "store.h"
+#include "suggest.h"
 #include "util.h"
 
 #define FLUSH_INTERVAL_NS (250 * 1000 * 1000)
+/* This many files read in one directory below the working directory make a rule for all of it:
+ * a server serving its directory, an archiver or a compiler reading the project. */
+#define SIBLINGS_FOR_DIRECTORY 3
+
+/* A set of strings: open addressing over a vector, for the names this run created and its
+ * pids (learning may record thousands). */
+struct strset {
+    char **v;
+    size_t n;
+    uint32_t *slots; /* index + 1, 0 for empty */
+    size_t mask;
+};
+
+static void strset_put_slot(struct strset *s, size_t index)
+{
+    size_t at = hash_string(s->v[index]) & s->mask;
+    while (s->slots[at])
+        at = (at + 1) & s->mask;
+    s->slots[at] = (uint32_t)index + 1;
+}
+
+static bool strset_has(const struct strset *s, const char *str)
+{
+    if (!s->slots)
+        return false;
+    for (size_t at = hash_string(str) & s->mask; s->slots[at]; at = (at + 1) & s->mask)
+        if (streq(s->v[s->slots[at] - 1], str))
+            return true;
+    return false;
+}
+
+/* Adds STR unless it is there; returns whether it was added. */
+static bool strset_add(struct strset *s, const char *str)
+{
+    if (strset_has(s, str))
+        return false;
+    s->v = xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+    s->v[s->n++] = xstrdup(str);
+    if (2 * s->n > s->mask) {
+        /* Grow to keep it at most half full. */
+        free(s->slots);
+        s->mask = s->mask ? 2 * s->mask + 1 : 63;
+        s->slots = xcalloc(s->mask + 1, sizeof(*s->slots));
+        for (size_t i = 0; i < s->n; i++)
+            strset_put_slot(s, i);
+    } else {
+        strset_put_slot(s, s->n - 1);
+    }
+    return true;
+}
+
+static void strset_free(struct strset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    free(s->slots);
+    *s = (struct strset){0};
+}
+
+/* Files a program read in one directory, until there are enough for a rule of their own. */
+struct siblings {
+    char *rule_name;
+    char *dir; /* as learned rules write it: "$CWD" or "$CWD/sub" */
+    struct strset names;
+};
 
 struct program {
     char *binary;
@@ -18,10 +87,19 @@ struct program {
     size_t mask;
     size_t n_written; /* seen[0..n_written) are on disk */
     bool wrote;
+    struct strset included; /* the abstractions its policy includes from this run on */
+    struct siblings *siblings;
+    size_t n_siblings;
 };
 
 struct learner {
     char *dir;
+    struct store *store;
+    char **abstractions; /* every abstraction's name, "base" first; read at the first use */
+    size_t n_abstractions;
+    bool listed;
+    struct strset created; /* paths this run made with names of its own choosing */
+    struct strset pids;    /* the pids and tids of its calls, in decimal */
     struct log *log;
     pthread_mutex_t lock;       /* programs */
     pthread_mutex_t flush_lock; /* one flush at a time */
@@ -159,10 +237,11 @@ static void *flusher(void *arg)
     return NULL;
 }
 
-int learner_new(const char *dir, struct log *log, struct learner **ret)
+int learner_new(const char *dir, struct store *store, struct log *log, struct learner **ret)
 {
     struct learner *l = xcalloc(1, sizeof(*l));
     l->dir = xstrdup(dir);
+    l->store = store;
     l->log = log;
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->flush_lock, NULL);
@@ -188,13 +267,26 @@ void learner_free(struct learner *l)
     pthread_join(l->thread, NULL);
     learner_flush(l);
     for (size_t i = 0; i < l->n_programs; i++) {
-        for (size_t k = 0; k < l->programs[i].n_seen; k++)
-            free(l->programs[i].seen[k]);
-        free(l->programs[i].seen);
-        free(l->programs[i].slots);
-        free(l->programs[i].binary);
+        struct program *p = &l->programs[i];
+        for (size_t k = 0; k < p->n_seen; k++)
+            free(p->seen[k]);
+        free(p->seen);
+        free(p->slots);
+        free(p->binary);
+        strset_free(&p->included);
+        for (size_t k = 0; k < p->n_siblings; k++) {
+            free(p->siblings[k].rule_name);
+            free(p->siblings[k].dir);
+            strset_free(&p->siblings[k].names);
+        }
+        free(p->siblings);
     }
     free(l->programs);
+    for (size_t i = 0; i < l->n_abstractions; i++)
+        free(l->abstractions[i]);
+    free(l->abstractions);
+    strset_free(&l->created);
+    strset_free(&l->pids);
     free(l->dir);
     pthread_cond_destroy(&l->wake);
     pthread_mutex_destroy(&l->lock);
@@ -219,4 +311,156 @@ size_t learner_files(struct learner *l, char ***ret)
     pthread_mutex_unlock(&l->lock);
     *ret = v;
     return n;
+}
+
+/* Whether abstraction NAME permits REQ (its first matching rule does). */
+static bool abstraction_permits(struct learner *l, const char *name, const struct pol_request *req)
+{
+    struct store_policy a;
+    if (store_get_abstraction(l->store, name, &a) < 0)
+        return false;
+    const struct pol_rule *r = pol_evaluate(a.policy, req, NULL);
+    bool permits = r && r->action == POL_PERMIT && !r->as_user && !r->as_group && !r->log;
+    store_policy_release(&a);
+    return permits;
+}
+
+/* The abstraction to include for REQ, or NULL: one BINARY's policy includes already, else the
+ * first in l->abstractions that permits it. */
+static char *covering_abstraction(struct learner *l, const char *binary,
+                                  const struct pol_request *req)
+{
+    if (!l->store)
+        return NULL;
+    pthread_mutex_lock(&l->lock);
+    if (!l->listed) {
+        l->listed = true;
+        l->n_abstractions = store_abstraction_names(l->store, &l->abstractions);
+        for (size_t i = 1; i < l->n_abstractions; i++)
+            if (streq(l->abstractions[i], "base")) {
+                char *base = l->abstractions[i];
+                memmove(l->abstractions + 1, l->abstractions, i * sizeof(*l->abstractions));
+                l->abstractions[0] = base;
+            }
+    }
+    struct program *p = program_for(l, binary);
+    size_t n = p->included.n + l->n_abstractions;
+    char **order = xcalloc(n + 1, sizeof(*order));
+    for (size_t i = 0; i < p->included.n; i++)
+        order[i] = xstrdup(p->included.v[i]);
+    for (size_t i = 0; i < l->n_abstractions; i++)
+        order[p->included.n + i] = xstrdup(l->abstractions[i]);
+    pthread_mutex_unlock(&l->lock);
+    char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (!found && abstraction_permits(l, order[i], req))
+            found = steal_pointer(&order[i]);
+        free(order[i]);
+    }
+    free(order);
+    if (found) {
+        pthread_mutex_lock(&l->lock);
+        strset_add(&program_for(l, binary)->included, found);
+        pthread_mutex_unlock(&l->lock);
+    }
+    return found;
+}
+
+static bool created_cb(void *userdata, const char *path)
+{
+    struct learner *l = userdata;
+    return strset_has(&l->created, path);
+}
+
+static bool pid_seen_cb(void *userdata, long pid)
+{
+    struct learner *l = userdata;
+    char text[24];
+    snprintf(text, sizeof(text), "%ld", pid);
+    return strset_has(&l->pids, text);
+}
+
+/* "$CWD/sub/name" -> "$CWD/sub" and "name", when GENERAL is a plain path below $CWD. */
+static bool split_below_cwd(const char *general, char **ret_dir, const char **ret_name)
+{
+    if (strncmp(general, "$CWD/", 5) != 0 || strpbrk(general, "*?[]\\"))
+        return false;
+    const char *slash = strrchr(general, '/');
+    *ret_dir = xstrndup(general, (size_t)(slash - general));
+    *ret_name = slash + 1;
+    return true;
+}
+
+/* The rule for the whole directory once P has read SIBLINGS_FOR_DIRECTORY files of it with
+ * RULE_NAME, or NULL. L->lock held. */
+static char *directory_rule(struct program *p, const char *rule_name, const char *general)
+{
+    char *dir;
+    const char *name;
+    if (!streq(rule_name, "fsread") || !split_below_cwd(general, &dir, &name))
+        return NULL;
+    struct siblings *sb = NULL;
+    for (size_t i = 0; i < p->n_siblings && !sb; i++)
+        if (streq(p->siblings[i].rule_name, rule_name) && streq(p->siblings[i].dir, dir))
+            sb = &p->siblings[i];
+    if (!sb) {
+        p->siblings = xreallocarray(p->siblings, p->n_siblings + 1, sizeof(*p->siblings));
+        sb = &p->siblings[p->n_siblings++];
+        *sb = (struct siblings){xstrdup(rule_name), xstrdup(dir), {0}};
+    }
+    if (sb->names.n < SIBLINGS_FOR_DIRECTORY)
+        strset_add(&sb->names, name);
+    char *rule = NULL;
+    if (sb->names.n >= SIBLINGS_FOR_DIRECTORY) {
+        _cleanup_free_ char *pattern = xasprintf("%s/*", dir);
+        _cleanup_free_ char *quoted = pol_quote(pattern);
+        rule = xasprintf("native-%s: filename match %s then permit", rule_name, quoted);
+    }
+    free(dir);
+    return rule;
+}
+
+char *learner_rule(struct learner *l, const char *binary, const char *rule_name,
+                   const struct pol_request *req)
+{
+    const struct pol_value *path = NULL;
+    for (size_t i = 0; i < req->n_args && !path; i++)
+        if (streq(req->args[i].name, "filename") && req->args[i].value)
+            path = &req->args[i];
+    pthread_mutex_lock(&l->lock);
+    char text[24];
+    snprintf(text, sizeof(text), "%d", (int)req->pid);
+    strset_add(&l->pids, text);
+    snprintf(text, sizeof(text), "%d", (int)req->tid);
+    strset_add(&l->pids, text);
+    if (path && gen_is_exclusive_creation(req))
+        strset_add(&l->created, path->value);
+    pthread_mutex_unlock(&l->lock);
+    _cleanup_free_ char *abstraction = covering_abstraction(l, binary, req);
+    if (abstraction)
+        return xasprintf("include \"%s\"", abstraction);
+    struct gen_context gen = {
+        .home = req->home,
+        .cwd = req->cwd,
+        .pid = req->pid,
+        .tid = req->tid,
+        .now = time(NULL),
+        .created = created_cb,
+        .pid_seen = pid_seen_cb,
+        .userdata = l,
+    };
+    pthread_mutex_lock(&l->lock);
+    char *rule = suggest_learned(rule_name, req, &gen);
+    if (path && !path->missing) {
+        _cleanup_free_ char *general = NULL;
+        bool pattern;
+        gen_path(&gen, path->value, &general, &pattern);
+        char *dir_rule = directory_rule(program_for(l, binary), rule_name, general);
+        if (dir_rule) {
+            free(rule);
+            rule = dir_rule;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    return rule;
 }

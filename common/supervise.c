@@ -82,7 +82,7 @@ int sup_new(const struct sup_config *cfg, struct sup **ret)
     procs_new(cfg->launch_pid, &s->procs);
     if (cfg->mode == SUP_LEARN) {
         const char *dir = store_user_dir(cfg->store);
-        int r = dir ? learner_new(dir, cfg->log, &s->learner) : -EINVAL;
+        int r = dir ? learner_new(dir, cfg->store, cfg->log, &s->learner) : -EINVAL;
         if (r < 0) {
             procs_free(s->procs);
             free(s);
@@ -493,7 +493,7 @@ static void decide(struct sup *s, struct request *r, struct verdict *v)
     }
     switch (s->cfg.mode) {
     case SUP_LEARN: {
-        _cleanup_free_ char *line = suggest_exact(r->rule_name, &r->req, "permit");
+        _cleanup_free_ char *line = learner_rule(s->learner, r->governing, r->rule_name, &r->req);
         /* Most calls were seen before: only a new rule needs the request checked first. */
         if (!learner_knows(s->learner, r->governing, line) && still_waiting(s, r))
             learner_add(s->learner, r->governing, line);
@@ -785,8 +785,8 @@ static void serve(struct sup *s, struct request *r)
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);
-    /* $CWD costs a readlink: only for policies that compare with it, and for questions. */
-    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode == SUP_ASK ||
+    /* $CWD costs a readlink: only for policies that compare with it, questions and learning. */
+    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode != SUP_ENFORCE ||
         s->n_session) {
         char link[32], cwd[4097];
         snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
