@@ -25,17 +25,23 @@ static const char *const anonymous[] = {"pipe:", "socket:", "anon_inode:"};
 #define ALNUM "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 /* Temporary names: a literal prefix, then RANDOM characters from CHARSET, then (if SUFFIX) an
- * extension or two. The first row that fits wins; the last fits any prefix. */
+ * extension or two. The first row that fits wins. With an empty prefix, the random part must
+ * follow a non-alphanumeric or one of temp_prefixes[] ("sedXXXXXX"), or (BARE) start the name,
+ * unless the run created the name itself: then its rightmost six characters are taken. */
 static const struct temp_template {
     const char *prefix;
     unsigned random;
     const char *charset;
     bool suffix;
+    bool bare; /* the random characters may start the name */
 } temp_templates[] = {
-    {"tmp.", 10, ALNUM, false},                                /* mktemp(1) without a template */
-    {"tmp", 8, "abcdefghijklmnopqrstuvwxyz0123456789_", true}, /* Python's tempfile */
-    {"", 6, ALNUM, true}, /* mkstemp(3), mkstemps(3), mkdtemp(3): sedXXXXXX, ccXXXXXX.s */
+    {"tmp.", 10, ALNUM, false, false}, /* mktemp(1) without a template */
+    {"", 8, "abcdefghijklmnopqrstuvwxyz0123456789_", true, false}, /* Python: tmpXXXXXXXX */
+    {"", 6, ALNUM, true, true}, /* mkstemp(3), mkstemps(3), mkdtemp(3): sedXXXXXX, ccXXXXXX.s */
 };
+
+/* Programs' prefixes that run into the random characters of their temporary names. */
+static const char *const temp_prefixes[] = {"cc", "sed", "sort", "tmp", "gz"};
 
 /* Numbered directories: a component of digits right below PARENT becomes $PID or $TID when it
  * is the caller's, else [0-9]*. PARENT "/proc/N/task" is written "/proc/#/task". */
@@ -228,33 +234,52 @@ static bool is_suffix(const char *s, size_t n)
     return s[0] == '.';
 }
 
+/* Whether the random characters at START of COMP are where a template puts them: at its start,
+ * after a non-alphanumeric, or after a known program prefix. */
+static bool clean_start(const char *comp, size_t start, bool bare)
+{
+    if (start == 0)
+        return bare;
+    if (!isalnum_ascii(comp[start - 1]))
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(temp_prefixes); i++)
+        if (strlen(temp_prefixes[i]) == start && memcmp(comp, temp_prefixes[i], start) == 0)
+            return true;
+    return false;
+}
+
 /* The random characters of a temporary name COMP (LEN bytes), if it is one. CHOSEN: the run made
  * it with a name it chose; else only a random-looking name in a temporary directory counts. */
 static bool temp_random(const char *comp, size_t len, bool chosen, size_t *ret_start, size_t *ret_n)
 {
-    for (size_t t = 0; t < ARRAY_SIZE(temp_templates); t++) {
-        const struct temp_template *tt = &temp_templates[t];
-        size_t plen = strlen(tt->prefix);
-        if (len < plen + tt->random || memcmp(comp, tt->prefix, plen) != 0)
-            continue;
-        /* Where the random characters end: before the suffix, tried from the right. */
-        for (size_t end = len; end >= plen + tt->random; end--) {
-            if (end < len && comp[end] != '.')
+    /* First where a template would put them; for a name the run chose, then anywhere, the
+     * mkstemp row (the last) first. */
+    for (int pass = 0; pass < (chosen ? 2 : 1); pass++)
+        for (size_t k = 0; k < ARRAY_SIZE(temp_templates); k++) {
+            size_t t = pass == 0 ? k : ARRAY_SIZE(temp_templates) - 1 - k;
+            const struct temp_template *tt = &temp_templates[t];
+            size_t plen = strlen(tt->prefix);
+            if (len < plen + tt->random || memcmp(comp, tt->prefix, plen) != 0)
                 continue;
-            if (!(tt->suffix ? is_suffix(comp + end, len - end) : end == len))
-                continue;
-            size_t start = end - tt->random;
-            if (tt->prefix[0] && start != plen)
-                continue;
-            if (!all_in(comp + start, tt->random, tt->charset))
-                continue;
-            if (!chosen && !looks_random(comp + start, tt->random))
-                continue;
-            *ret_start = start;
-            *ret_n = tt->random;
-            return true;
+            /* Where the random characters end: before the suffix, tried from the right. */
+            for (size_t end = len; end >= plen + tt->random; end--) {
+                if (end < len && comp[end] != '.')
+                    continue;
+                if (!(tt->suffix ? is_suffix(comp + end, len - end) : end == len))
+                    continue;
+                size_t start = end - tt->random;
+                if (tt->prefix[0] ? start != plen
+                                  : pass == 0 && !clean_start(comp, start, tt->bare))
+                    continue;
+                if (!all_in(comp + start, tt->random, tt->charset))
+                    continue;
+                if (!chosen && !looks_random(comp + start, tt->random))
+                    continue;
+                *ret_start = start;
+                *ret_n = tt->random;
+                return true;
+            }
         }
-    }
     return false;
 }
 

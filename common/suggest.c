@@ -160,6 +160,10 @@ char *suggest_learned(const char *rule_name, const struct pol_request *req,
     if (path && path->missing && fails_when_missing(rule_name, req))
         return xasprintf("native-%s: filename match \"%s: /*\" then deny[enoent]", rule_name,
                          POL_NONEXISTENT);
+    /* Which programs may run is kept exact: it is the weightiest permit, and exact targets let
+     * the kernel filter know every program of the tree (and decide more calls itself). */
+    if (streq(rule_name, "execve") || streq(rule_name, "execveat"))
+        return build(rule_name, req, (size_t)-1, NULL, NULL, false, "permit");
     return build_with(rule_name, req, (size_t)-1, NULL, NULL, false, "permit", gen);
 }
 

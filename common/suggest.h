@@ -20,7 +20,8 @@ char *suggest_exact(const char *rule_name, const struct pol_request *req, const 
  * generalise.h), or for a read or an exec of a path that does not exist, which fails with ENOENT
  * anyway, "native-NAME: filename match \"<non-existent filename>: /\*\" then deny[enoent]": one
  * rule for every miss (the search along $PATH, optional configuration files), which gives the
- * program the answer the kernel would. Caller frees. */
+ * program the answer the kernel would. An exec's program is kept exact (suggest_exact).
+ * Caller frees. */
 char *suggest_learned(const char *rule_name, const struct pol_request *req,
                       const struct gen_context *gen);
 

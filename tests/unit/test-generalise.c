@@ -76,6 +76,9 @@ static const struct {
     {"/tmp/backup.aaaaaa", "/tmp/backup.??????", NULL, NULL},
     {"/srv/out/sedabcdef", "/srv/out/sed??????", "/srv/out/sedXy12Zq", NULL},
     {"/tmp/tmpk3j_x9a2", "/tmp/tmp????????", NULL, NULL}, /* Python's tempfile */
+    {"/tmp/test-7ktpwn1z/f", "/tmp/test-?????\?\?\?/f", "/tmp/test-abcdefgh/f", NULL},
+    {"/tmp/python3.11", "/tmp/python3.11", NULL, NULL},
+    {"/tmp/x86_64-linux", "/tmp/x86_64-linux", NULL, NULL},
     /* Pids and timestamps in names. */
     {"/srv/backup.1234.tar", "/srv/backup.[0-9]*.tar", "/srv/backup.77.tar", "/srv/backup.tar"},
     {"/srv/lock.4242", "/srv/lock.[0-9]*", NULL, NULL},
@@ -181,6 +184,13 @@ static void test_misses(void)
     req.args = &elsewhere;
     g_assert_true(pol_rule_matches(r, &req, NULL)); /* another $PATH: the same rule */
     pol_rule_free(r);
+    /* The program an exec runs is kept exact, even in a temporary directory. */
+    struct pol_value prog = {"filename", "/tmp/tmp.Ab3dE6gH9k/prog", true};
+    req = request(&prog);
+    req.nr = sys_number("execve");
+    req.alias = SYS_ALIAS_NONE;
+    g_autofree char *x = suggest_learned("execve", &req, &ctx);
+    g_assert_cmpstr(x, ==, "native-execve: filename eq \"/tmp/tmp.Ab3dE6gH9k/prog\" then permit");
     /* Creating a missing file is not a miss. */
     struct pol_value create[] = {{"filename", "/srv/new", true, true},
                                  {"oflags", "O_WRONLY|O_CREAT|O_TRUNC", false}};
