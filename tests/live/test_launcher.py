@@ -25,8 +25,9 @@ def learn_writes_a_policy_for_true(sb):
     contains(p.stderr, f"policy written: {sb.policy_file(TRUE)}")
     text = sb.policy(TRUE)
     assert text.startswith(f"Policy: {TRUE}, Emulation: native\n"), text
-    contains(text, "native-exit_group: permit")
-    contains(text, 'native-fsread: filename eq "/etc/ld.so.cache" then permit')
+    # What every program does (the loader, libc, exit_group) is the base abstraction's.
+    contains(text, 'include "base"')
+    assert "ld.so.cache" not in text and "exit_group" not in text, text
     mode = stat.S_IMODE(os.stat(sb.policies).st_mode)
     eq(mode, 0o700, "policy directory mode")
 
@@ -423,13 +424,17 @@ def paths_are_resolved_for_the_caller(sb):
     eq(p.returncode, 0, "exit")
     text = sb.policy(HELPER_PATH)
     target = os.path.join(d, "f")
-    # The relative, dirfd-relative, symlinked and dotted names are all this one file.
-    eq(text.count(f'filename eq "{target}"'), 1, "one rule for the file")
+    # The relative, dirfd-relative, symlinked and dotted names are all this one file (below the
+    # working directory after the chdir: learned as $CWD/f).
+    eq(text.count(f'filename eq "{target}"') + text.count('filename eq "$CWD/f"'), 1,
+       "one rule for the file")
     # /proc/self is the caller: its exe is the helper, not the supervisor.
     contains(text, f'native-fsread: filename eq "{HELPER_PATH}" then permit')
     assert os.path.realpath(SYSTRACE) not in text, text
-    contains(text, f'filename eq "{d}/nonexistent"')
-    contains(text, f'native-chdir: filename eq "{d}" then permit')
+    # A file that does not exist: the kernel's ENOENT, for this miss and the next run's.
+    contains(text, 'native-fsread: filename match "<non-existent filename>: /*" then deny[enoent]')
+    # The sandbox's directory has a temporary name: learned as a pattern, or as it is.
+    assert 'native-chdir: filename ' in text and '/d" then permit' in text, text
 
 
 @with_sandbox
@@ -507,7 +512,8 @@ def learning_survives_a_killed_launcher(sb):
     time.sleep(1.0)
     p.kill()
     p.wait(10)
-    contains(sb.policy(HELPER_PATH), f'filename eq "{target}" then permit')
+    # (The sandbox's temporary name may be learned as a pattern.)
+    contains(sb.policy(HELPER_PATH), '/x" then permit')
 
 
 @with_sandbox
