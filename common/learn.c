@@ -420,6 +420,18 @@ static char *directory_rule(struct program *p, const char *rule_name, const char
     return rule;
 }
 
+/* Whether REQ makes a file or directory (that may not exist yet). */
+static bool creates(const struct pol_request *req)
+{
+    const char *name = sys_name(req->nr);
+    if (name && (streq(name, "mkdir") || streq(name, "mkdirat")))
+        return true;
+    for (size_t i = 0; i < req->n_args; i++)
+        if (streq(req->args[i].name, "oflags") && strstr(req->args[i].value, "O_CREAT"))
+            return true;
+    return false;
+}
+
 char *learner_rule(struct learner *l, const char *binary, const char *rule_name,
                    const struct pol_request *req)
 {
@@ -461,6 +473,20 @@ char *learner_rule(struct learner *l, const char *binary, const char *rule_name,
             rule = dir_rule;
         }
     }
+    _cleanup_free_ char *companion = NULL;
+    if (path && streq(rule_name, "fswrite") && creates(req)) {
+        /* What a program may create it may look at: mkdir -p's stat of the directory it made
+         * in the previous run, a read of the file it wrote. */
+        struct pol_value seen = *path;
+        seen.missing = false;
+        struct pol_request look = *req;
+        look.alias = SYS_ALIAS_FSREAD;
+        look.args = &seen;
+        look.n_args = 1;
+        companion = suggest_learned("fsread", &look, &gen);
+    }
     pthread_mutex_unlock(&l->lock);
+    if (companion)
+        learner_add(l, binary, companion);
     return rule;
 }

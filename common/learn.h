@@ -20,8 +20,9 @@ int learner_new(const char *dir, struct store *store, struct log *log, struct le
  * call name): `include "NAME"` when an abstraction permits the call (one this policy includes
  * already is preferred, then "base"); else suggest_learned's rule, with what this run has seen
  * (the names it created itself, its pids); or, once the program has read three files of one
- * directory below its working directory, a rule for everything there. Caller frees.
- * Thread-safe. */
+ * directory below its working directory, a rule for everything there. For a call that creates
+ * a file or directory, the rule to read it is recorded too (mkdir -p stats the directory that
+ * exists from the second run on). Caller frees. Thread-safe. */
 char *learner_rule(struct learner *l, const char *binary, const char *rule_name,
                    const struct pol_request *req);
 /* Records RULE (a full rule line) for BINARY; repeated rules are written once. Thread-safe. */

@@ -146,6 +146,13 @@ static void test_directory(void)
     struct pol_value w = {"filename", "/home/alice/proj/c.txt", true};
     g_autofree char *wr = rule_for(&e, "/usr/bin/python3.11", "fswrite", "openat", &w, 1);
     g_assert_cmpstr(wr, ==, "native-fswrite: filename eq \"$CWD/c.txt\" then permit");
+    /* What a program creates it may look at: the read is recorded with the creation. */
+    struct pol_value mk[] = {{"filename", "/home/alice/proj/out", true, true},
+                             {"mode", "0777", false}};
+    g_autofree char *mkr = rule_for(&e, "/usr/bin/mkdir", "fswrite", "mkdir", mk, 2);
+    g_assert_cmpstr(mkr, ==, "native-fswrite: filename eq \"$CWD/out\" then permit");
+    g_assert_true(learner_knows(e.learner, "/usr/bin/mkdir",
+                                "native-fsread: filename eq \"$CWD/out\" then permit"));
     /* A miss is not a file read. */
     struct pol_value miss = {"filename", "/usr/local/bin/x", true, true};
     g_autofree char *mr = rule_for(&e, "/usr/bin/sh", "execve", "execve", &miss, 1);
