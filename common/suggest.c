@@ -85,7 +85,7 @@ static unsigned ordinal_of(const struct pol_request *req, size_t index)
     return n;
 }
 
-/* The context that generalises only what differs for the same object (DESIGN: an exact rule
+/* The context that generalises only what differs for the same object (an exact rule
  * must still match the next run's pipe, pid and terminal). */
 static struct gen_context same_object(const struct pol_request *req)
 {
