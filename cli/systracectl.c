@@ -42,19 +42,6 @@ static void usage(FILE *out)
                    "  -V, --version             show the version\n"));
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return -EINVAL;
-    return read_fd_all(fd, 64u << 20, ret, ret_len);
-}
-
 /* The abstraction PATH is, when it lies in a directory called "abstractions": its name. */
 static const char *abstraction_name(const char *path)
 {
@@ -72,7 +59,7 @@ static int parse_file(const char *path, struct pol_file **ret, struct pol_diags 
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
-    int r = read_file(path, &text, &len);
+    int r = read_regular_file(path, 64u << 20, &text, &len, NULL);
     if (r < 0) {
         fprintf(stderr, _("systracectl: cannot read %s: %s\n"), path,
                 r == -EINVAL ? _("not a regular file") : strerror(-r));

@@ -16,8 +16,8 @@
  * a server serving its directory, an archiver or a compiler reading the project. */
 #define SIBLINGS_FOR_DIRECTORY 3
 
-/* A set of strings: open addressing over a vector, for the names this run created and its
- * pids (learning may record thousands). */
+/* A set of strings in the order they came: open addressing over a vector, for the rules
+ * recorded, the names this run created and its pids (learning may record thousands). */
 struct strset {
     char **v;
     size_t n;
@@ -81,11 +81,8 @@ struct siblings {
 
 struct program {
     char *binary;
-    char **seen; /* every rule recorded, in order, to skip repeats without touching the disk */
-    size_t n_seen;
-    uint32_t *slots; /* a hash set over seen[]: index + 1, 0 for empty */
-    size_t mask;
-    size_t n_written; /* seen[0..n_written) are on disk */
+    struct strset seen; /* every rule recorded, in order, to skip repeats without the disk */
+    size_t n_written;   /* seen[0..n_written) are on disk */
     bool wrote;
     struct strset included; /* the abstractions its policy includes from this run on */
     struct siblings *siblings;
@@ -129,30 +126,11 @@ static struct program *program_for(struct learner *l, const char *binary)
     return p;
 }
 
-static void set_insert(struct program *p, size_t index)
-{
-    size_t at = hash_string(p->seen[index]) & p->mask;
-    while (p->slots[at])
-        at = (at + 1) & p->mask;
-    p->slots[at] = (uint32_t)index + 1;
-}
-
-/* Whether RULE was recorded for P: a hash lookup, since a learning run may record thousands. */
-static bool seen_before(const struct program *p, const char *rule)
-{
-    if (!p->slots)
-        return false;
-    for (size_t at = hash_string(rule) & p->mask; p->slots[at]; at = (at + 1) & p->mask)
-        if (streq(p->seen[p->slots[at] - 1], rule))
-            return true;
-    return false;
-}
-
 bool learner_knows(struct learner *l, const char *binary, const char *rule)
 {
     pthread_mutex_lock(&l->lock);
     struct program *p = find_program(l, binary);
-    bool known = p && seen_before(p, rule);
+    bool known = p && strset_has(&p->seen, rule);
     pthread_mutex_unlock(&l->lock);
     return known;
 }
@@ -161,20 +139,7 @@ void learner_add(struct learner *l, const char *binary, const char *rule)
 {
     pthread_mutex_lock(&l->lock);
     struct program *p = program_for(l, binary);
-    if (!seen_before(p, rule)) {
-        p->seen = xreallocarray(p->seen, p->n_seen + 1, sizeof(*p->seen));
-        p->seen[p->n_seen++] = xstrdup(rule);
-        if (2 * p->n_seen > p->mask) {
-            /* Grow the set to keep it at most half full. */
-            free(p->slots);
-            p->mask = p->mask ? 2 * p->mask + 1 : 63;
-            p->slots = xcalloc(p->mask + 1, sizeof(*p->slots));
-            for (size_t i = 0; i < p->n_seen; i++)
-                set_insert(p, i);
-        } else {
-            set_insert(p, p->n_seen - 1);
-        }
-    }
+    strset_add(&p->seen, rule);
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -189,11 +154,11 @@ size_t learner_flush(struct learner *l)
             break;
         }
         struct program *p = &l->programs[i];
-        size_t from = p->n_written, to = p->n_seen;
+        size_t from = p->n_written, to = p->seen.n;
         char *binary = xstrdup(p->binary);
         const char **batch = xcalloc(to - from + 1, sizeof(*batch));
         for (size_t k = from; k < to; k++)
-            batch[k - from] = p->seen[k]; /* seen[] only grows; entries are never freed early */
+            batch[k - from] = p->seen.v[k]; /* seen only grows; entries are never freed early */
         pthread_mutex_unlock(&l->lock);
         if (to > from) {
             char *err = NULL;
@@ -268,10 +233,7 @@ void learner_free(struct learner *l)
     learner_flush(l);
     for (size_t i = 0; i < l->n_programs; i++) {
         struct program *p = &l->programs[i];
-        for (size_t k = 0; k < p->n_seen; k++)
-            free(p->seen[k]);
-        free(p->seen);
-        free(p->slots);
+        strset_free(&p->seen);
         free(p->binary);
         strset_free(&p->included);
         for (size_t k = 0; k < p->n_siblings; k++) {

@@ -143,21 +143,12 @@ static int read_fragment(char *const dirs[2], const char *name, char **ret_text,
         if (!dirs[i])
             continue;
         _cleanup_free_ char *path = xasprintf("%s/%s", dirs[i], name);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT)
+        int r = read_regular_file(path, MAX_ABSTRACTION, ret_text, ret_len, ret_st);
+        if (r == -ENOENT)
             continue;
-        if (fd < 0)
-            return -errno;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-            return -errno;
-        if (!S_ISREG(st.st_mode))
-            return -EINVAL;
-        int r = read_fd_all(fd, MAX_ABSTRACTION, ret_text, ret_len);
         if (r < 0)
             return r;
         *ret_path = steal_pointer(&path);
-        *ret_st = st;
         return 0;
     }
     return -ENOENT;

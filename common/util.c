@@ -1,9 +1,11 @@
 /* util.c: allocation that cannot fail, a growable buffer, whole-fd I/O. */
 #include "util.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 static void *check(void *p)
 {
@@ -194,4 +196,21 @@ int write_all(int fd, const void *buf, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len,
+                      struct stat *ret_st)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EINVAL;
+    int r = read_fd_all(fd, max, ret, ret_len);
+    if (r == 0 && ret_st)
+        *ret_st = st;
+    return r;
 }

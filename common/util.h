@@ -97,6 +97,11 @@ size_t utf8_sequence(const unsigned char *s, size_t n);
 
 /* Reads a whole file (at most max bytes) from an open fd; -errno on failure, -EFBIG if larger. */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+/* Reads the regular file PATH whole (at most MAX bytes) and fills *ret_st (may be NULL) with
+ * what it was: -ENOENT when missing, -EINVAL when it is not a regular file, -EFBIG if larger. */
+struct stat;
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_len,
+                      struct stat *ret_st);
 /* Writes all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t n);
 

@@ -26,6 +26,17 @@ def env_of(sb, **extra):
     return env
 
 
+def communicate(proc, timeout):
+    """Waits for PROC; on a timeout (or any error) ends its whole session, so that nothing of a
+    supervised tree goes on loading the machine."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+
+
 def launch(sb, flags, command, cwd, stdout_file=None, env=None):
     """Runs the launcher with FLAGS in CWD; stdout to STDOUT_FILE (a path) or a pipe."""
     args = [SYSTRACE, "-d", sb.policies, *flags, *command]
@@ -34,12 +45,7 @@ def launch(sb, flags, command, cwd, stdout_file=None, env=None):
         proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.PIPE, text=True,
                                 env=env or env_of(sb), stdin=subprocess.DEVNULL,
                                 start_new_session=True)
-        try:
-            stdout, stderr = proc.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise
+        stdout, stderr = communicate(proc, 300)
     finally:
         if stdout_file:
             out.close()
@@ -340,10 +346,11 @@ def serve(sb, flags, site, port, paths, stdout_file=None):
                 time.sleep(0.2)
         results = [fetch(port, p) for p in paths]
         proc.send_signal(signal.SIGINT)  # the launcher forwards it; the server ends
-        _, stderr = proc.communicate(timeout=60)
+        _, stderr = communicate(proc, 60)
     except BaseException:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
         raise
     finally:
         if stdout_file:
