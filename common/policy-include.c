@@ -22,7 +22,7 @@ struct expand {
 
 static void push(struct rules *out, const struct pol_rule *r)
 {
-    out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+    out->v = xgrowarray(out->v, out->n, sizeof(*out->v));
     out->v[out->n++] = *r;
 }
 

@@ -306,7 +306,7 @@ static void index_add(struct shadow_index *x, size_t i)
         x->slots[at] = (uint32_t)i + 1;
         return;
     }
-    x->general[key] = xreallocarray(x->general[key], x->n_general[key] + 1, sizeof(uint32_t));
+    x->general[key] = xgrowarray(x->general[key], x->n_general[key], sizeof(uint32_t));
     x->general[key][x->n_general[key]++] = (uint32_t)i;
 }
 

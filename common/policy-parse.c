@@ -909,7 +909,7 @@ static int parse_text(const char *fragment, const char *text, size_t len, struct
             rule_clear(&r);
             continue;
         }
-        cur->rules = xreallocarray(cur->rules, cur->n_rules + 1, sizeof(*cur->rules));
+        cur->rules = xgrowarray(cur->rules, cur->n_rules, sizeof(*cur->rules));
         cur->rules[cur->n_rules++] = r;
         cur->uses_cwd |= memmem(s, n, "$CWD", 4) != NULL;
         cur->end_line = line;

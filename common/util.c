@@ -38,6 +38,13 @@ void *xreallocarray(void *p, size_t n, size_t size)
     return xrealloc(p, n * size);
 }
 
+void *xgrowarray(void *v, size_t n, size_t size)
+{
+    if (n != 0 && (n & (n - 1)) != 0)
+        return v; /* the room allocated at the last power of two is not used up */
+    return xreallocarray(v, n ? 2 * n : 1, size);
+}
+
 char *xstrdup(const char *s)
 {
     return check(strdup(s));

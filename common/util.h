@@ -66,6 +66,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 void *xreallocarray(void *p, size_t n, size_t size);
+/* V (an array of N elements of SIZE bytes, allocated by this function) with room for one more:
+ * its capacity doubles at each power of two, so that appending N elements one by one copies
+ * O(N) bytes, not O(N^2). */
+void *xgrowarray(void *v, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) _printf_(1, 2);
