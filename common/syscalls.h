@@ -9,6 +9,84 @@
  * that do not exist on the architecture. */
 #define SYS_NR_LIMIT 1024
 
+/* clang-format off */
+/* The calls the engine treats by name, each with an id, so that code compares ids rather than
+ * strings on the hot path. The list is the single place such names are spelled. */
+#define SYS_KNOWN_CALLS(X) \
+    /* opens and queries */ \
+    X(open) X(openat) X(openat2) X(creat) X(stat) X(lstat) X(newfstatat) X(statx) X(access) \
+    X(faccessat) X(faccessat2) X(readlink) X(readlinkat) X(statfs) X(fstat) X(fstatfs) \
+    /* changes to files */ \
+    X(truncate) X(unlink) X(unlinkat) X(rmdir) X(mkdir) X(mkdirat) X(mknod) X(mknodat) X(rename) \
+    X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) X(chmod) X(fchmodat) \
+    X(chown) X(lchown) X(fchownat) X(utime) X(utimes) X(utimensat) X(futimesat) \
+    /* extended attributes */ \
+    X(getxattr) X(lgetxattr) X(listxattr) X(llistxattr) X(setxattr) X(lsetxattr) X(removexattr) \
+    X(lremovexattr) X(fgetxattr) X(fsetxattr) X(flistxattr) X(fremovexattr) \
+    /* where the process stands: working directory, root, mounts */ \
+    X(chdir) X(fchdir) X(chroot) X(pivot_root) X(setns) X(unshare) X(mount) X(umount2) \
+    X(execve) X(execveat) X(exit) X(exit_group) \
+    /* sockets */ \
+    X(connect) X(bind) X(sendto) X(sendmsg) \
+    /* credentials */ \
+    X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) X(setfsuid) X(setfsgid) \
+    X(setgroups) X(capset) X(umask) X(prctl) \
+    /* calls that can reach another process */ \
+    X(ptrace) X(process_vm_readv) X(process_vm_writev) X(kcmp) X(pidfd_open) X(kill) X(tkill) \
+    X(tgkill) X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(prlimit64) X(get_robust_list) \
+    X(setpriority) X(sched_setaffinity) X(sched_setscheduler) X(sched_setparam) X(sched_setattr) \
+    X(ioprio_set) X(perf_event_open) X(migrate_pages) X(move_pages) X(fcntl) X(personality) \
+    X(mmap) X(io_uring_setup) X(io_uring_enter) X(io_uring_register) \
+    /* calls that touch only the caller's own memory, descriptors and scheduling */ \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(preadv) X(pwritev) X(close) \
+    X(lseek) X(brk) X(munmap) X(mremap) X(mprotect) X(madvise) X(rt_sigaction) X(rt_sigprocmask) \
+    X(rt_sigreturn) X(sigaltstack) X(futex) X(set_robust_list) X(set_tid_address) X(rseq) \
+    X(arch_prctl) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid) X(getegid) \
+    X(getgroups) X(getresuid) X(getresgid) X(getpgrp) X(getpgid) X(getsid) X(clock_gettime) \
+    X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep) X(sched_yield) \
+    X(getrandom) X(poll) X(ppoll) X(select) X(pselect6) X(epoll_wait) X(epoll_pwait) \
+    X(epoll_pwait2) X(dup) X(dup2) X(dup3) X(pipe) X(pipe2) X(uname) X(getcwd) X(getdents64) \
+    X(sysinfo) X(times) X(getrusage) X(wait4) X(waitid) X(pause) X(alarm) X(restart_syscall)
+
+enum sys_id {
+    SYS_ID_NONE = 0,
+#define SYS_ID_ENUM(name) SYS_ID_##name,
+    SYS_KNOWN_CALLS(SYS_ID_ENUM)
+#undef SYS_ID_ENUM
+    SYS_ID_MAX,
+};
+/* clang-format on */
+
+/* What a known call does that the engine must know; each call's row is in syscalls.c. */
+enum sys_flag {
+    SYS_F_REFUSED = 1u << 0,    /* fails with ENOSYS in the kernel whatever the policy says */
+    SYS_F_NOTIFY = 1u << 1,     /* always reaches the supervisor, whatever the policy says */
+    SYS_F_HARMLESS = 1u << 2,   /* touches only the caller's memory, descriptors, scheduling */
+    SYS_F_CREDS = 1u << 3,      /* may change the calling thread's credentials or umask */
+    SYS_F_ROOT = 1u << 4,       /* may give the process another root or mount namespace */
+    SYS_F_ALL_ROOTS = 1u << 5,  /* may move the root of every process of its namespace */
+    SYS_F_EXEC = 1u << 6,       /* starts another program */
+    SYS_F_EXIT = 1u << 7,       /* ends the thread or the process */
+    SYS_F_TWO_PATHS = 1u << 8,  /* acts on two paths (both are checked and performed) */
+    SYS_F_OTHER_PROC = 1u << 9, /* may act on another process named by pid (pid_args) */
+};
+
+struct sys_call {
+    const char *name;
+    unsigned flags;
+    int8_t pid_args[2]; /* SYS_F_OTHER_PROC: the arguments holding a pid, -1 for none */
+};
+
+/* The id of native call NR (SYS_ID_NONE for calls the engine does not treat by name). */
+enum sys_id sys_id_of(int nr);
+/* The native number of ID, or -1 where the architecture has no such call. */
+int sys_nr_of(enum sys_id id);
+/* The row of ID (never NULL for ID < SYS_ID_MAX), and of call NR (NULL when it has none). */
+const struct sys_call *sys_call_by_id(enum sys_id id);
+const struct sys_call *sys_call_of(int nr);
+/* The flags of call NR, 0 for calls without a row. */
+unsigned sys_flags_of(int nr);
+
 /* Number of the native call named NAME, or -1 if libseccomp does not know it on this arch. */
 int sys_number(const char *name);
 /* Name of native call NR, or NULL. The string lives as long as the process. */
