@@ -599,8 +599,8 @@ static long do_on_object(const struct emu_ctx *c, const struct timespec ts[2], b
 static int emu_change(const struct emu_ctx *c)
 {
     enum sys_id i = id(c);
-    bool times = i == SYS_ID_utime || i == SYS_ID_utimes || i == SYS_ID_utimensat ||
-                 i == SYS_ID_futimesat;
+    bool times =
+        i == SYS_ID_utime || i == SYS_ID_utimes || i == SYS_ID_utimensat || i == SYS_ID_futimesat;
     struct timespec ts[2];
     bool null_times = false;
     /* The caller's memory is read as the supervisor, before taking the caller's identity. */

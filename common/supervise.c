@@ -1173,8 +1173,8 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
             /* Its arguments cannot be seen: never decided blind. */
             r.syscall = sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown";
             r.rule_name = r.syscall;
-            struct verdict v = {SUP_DENY,      EPERM, true, "cannot-inspect-the-process",
-                                NULL,          false, false};
+            struct verdict v = {SUP_DENY, EPERM, true, "cannot-inspect-the-process",
+                                NULL,     false, false};
             log_request(s, &r, &v);
             notify_return(s->cfg.listener, n->id, 0, EPERM);
         }
