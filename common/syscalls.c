@@ -1,7 +1,8 @@
-/* syscalls.c: the native call table (resolved through libseccomp), the alias table and the
- * argument schema. Each is one table that tests walk. */
+/* syscalls.c: the native call table (resolved through libseccomp), the alias table, the
+ * argument schema and OpenBSD's names. Each is one table that tests walk. */
 #include "syscalls.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <seccomp.h>
@@ -434,6 +435,76 @@ static const struct {
     [SYS_ARG_ARGV] = {"argv", true, false},
 };
 
+/* OpenBSD's calls, sorted by name, with the Linux calls that glibc (2.36, x86-64) makes for the
+ * job. A name that is a Linux call too lists itself first, and gets more calls only outside the
+ * calls on paths: open, stat, utimes, mknod… keep their Linux meaning although glibc makes openat,
+ * newfstatat, utimensat, mknodat, since fsread and fswrite name both (OpenBSD policies name them
+ * so too). fstat is not mapped to glibc's newfstatat, which also reaches paths. README.md shows
+ * this table; a unit test keeps the two alike. */
+static const struct sys_compat compat[] = {
+    {"__get_tcb", {NULL}, "read from %fs, no call"},
+    {"__getcwd", {"getcwd"}, NULL},
+    {"__semctl", {"semctl"}, NULL},
+    {"__set_tcb", {NULL}, "arch_prctl(ARCH_SET_FS), which does other jobs too"},
+    {"__sysctl", {NULL}, "files in /proc and /sys (fsread), uname, sysinfo"},
+    {"__tfork", {"clone", "clone3"}, "threads start with clone3"},
+    {"__threxit", {"exit"}, "a thread ends with exit"},
+    {"__thrsigdivert", {"rt_sigtimedwait"}, NULL},
+    {"__thrsleep", {"futex"}, NULL},
+    {"__thrwakeup", {"futex"}, NULL},
+    {"break", {"brk"}, NULL},
+    {"chflags", {NULL}, "ioctl(FS_IOC_SETFLAGS) on a descriptor, as chattr does"},
+    {"closefrom", {"close_range"}, NULL},
+    {"compat_43_ogetdtablesize", {"prlimit64"}, "getdtablesize(3) reads the limit"},
+    {"compat_43_ogetpagesize", {NULL}, "AT_PAGESZ in the auxiliary vector, no call"},
+    {"compat_43_olseek", {"lseek"}, NULL},
+    {"exit", {"exit", "exit_group"}, "a process ends with exit_group"},
+    {"fchflags", {NULL}, "ioctl(FS_IOC_SETFLAGS), as chattr does"},
+    {"fork", {"fork", "clone", "clone3"}, "glibc forks with clone; clone also starts threads"},
+    {"fpathconf", {"fstatfs"}, NULL},
+    {"futimens", {"utimensat"}, "utimensat also reaches paths"},
+    {"futimes", {"utimensat"}, "utimensat also reaches paths"},
+    {"getdents", {"getdents", "getdents64"}, "readdir(3) uses getdents64"},
+    {"getdirentries", {"getdents64", "getdents"}, NULL},
+    {"getentropy", {"getrandom"}, NULL},
+    {"getfsstat", {NULL}, "/proc/self/mounts (fsread), then statfs on each"},
+    {"getlogin", {NULL}, "/proc/self/loginuid and utmp (fsread)"},
+    {"getrlimit", {"getrlimit", "prlimit64"}, "glibc uses prlimit64, which also sets limits"},
+    {"getthrid", {"gettid"}, NULL},
+    {"issetugid", {NULL}, "AT_SECURE in the auxiliary vector, no call"},
+    {"kevent", {NULL}, "epoll_ctl and epoll_wait, with other semantics"},
+    {"kqueue", {NULL}, "epoll_create1, with other semantics"},
+    {"minherit", {"madvise"}, "MADV_DONTFORK, MADV_WIPEONFORK"},
+    {"mquery", {NULL}, "mmap with an address hint"},
+    {"nanosleep", {"nanosleep", "clock_nanosleep"}, "glibc uses clock_nanosleep"},
+    {"pathconf", {"statfs"}, NULL},
+    {"pipe", {"pipe", "pipe2"}, "glibc uses pipe2"},
+    {"pread", {"pread64"}, NULL},
+    {"pselect", {"pselect6"}, NULL},
+    {"pwrite", {"pwrite64"}, NULL},
+    {"rfork", {"clone", "clone3"}, NULL},
+    {"select", {"select", "pselect6"}, "glibc uses pselect6"},
+    {"sendsyslog", {NULL}, "syslog(3) writes to /dev/log: socket, connect, sendto"},
+    {"setegid", {"setresgid"}, "setresgid(-1, gid, -1): gid is gid[1]", {{"gid", "gid", 1}}},
+    {"seteuid",
+     {"setresuid"},
+     "setresuid(-1, uid, -1): uid is uid[1]",
+     {{"uid", "uid", 1}, {"uname", "uname", 1}}},
+    {"setrlimit", {"setrlimit", "prlimit64"}, "glibc uses prlimit64, which also reads limits"},
+    {"sigaction", {"rt_sigaction"}, NULL},
+    {"sigpending", {"rt_sigpending"}, NULL},
+    {"sigprocmask", {"rt_sigprocmask"}, NULL},
+    {"sigreturn", {"rt_sigreturn"}, NULL},
+    {"sigsuspend", {"rt_sigsuspend"}, NULL},
+    {"thrkill", {"tgkill"}, "raise(3)"},
+    {"vfork", {"vfork", "clone", "clone3"}, "posix_spawn(3) uses clone3"},
+};
+
+/* OpenBSD names the target of a symbolic link "string". */
+static const struct sys_compat_arg arg_aliases[] = {
+    {"string", "linkname", 0},
+};
+
 static void tables_init(void)
 {
     for (int nr = 0; nr < SYS_NR_LIMIT; nr++)
@@ -621,4 +692,66 @@ bool sys_emulation_known(const char *name)
 #else
     return streq(name, "native");
 #endif
+}
+
+const struct sys_compat *sys_compat_table(unsigned *ret_n)
+{
+    *ret_n = ARRAY_SIZE(compat);
+    return compat;
+}
+
+const struct sys_compat *sys_compat_for(const char *name)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(compat); i++)
+        if (streq(compat[i].openbsd, name))
+            return &compat[i];
+    return NULL;
+}
+
+int sys_calls_for_name(const char *name, int *ret_calls, unsigned *ret_n,
+                       const struct sys_compat **ret_row)
+{
+    const struct sys_compat *row = sys_compat_for(name);
+    unsigned n = 0;
+    if (!row) {
+        int nr = sys_number(name);
+        if (nr < 0)
+            return -ENOENT;
+        ret_calls[n++] = nr;
+    }
+    for (unsigned i = 0; row && i < SYS_COMPAT_MAX_CALLS && row->calls[i]; i++) {
+        int nr = sys_number(row->calls[i]);
+        if (nr >= 0)
+            ret_calls[n++] = nr;
+    }
+    *ret_n = n;
+    *ret_row = row;
+    return n > 0 ? 0 : -ENOSYS;
+}
+
+const struct sys_compat_arg *sys_arg_alias_table(unsigned *ret_n)
+{
+    *ret_n = ARRAY_SIZE(arg_aliases);
+    return arg_aliases;
+}
+
+static const struct sys_compat_arg *find_compat_arg(const struct sys_compat_arg *v, size_t n,
+                                                    const char *name)
+{
+    for (size_t i = 0; i < n && v[i].name; i++)
+        if (streq(v[i].name, name))
+            return &v[i];
+    return NULL;
+}
+
+bool sys_compat_arg(const struct sys_compat *row, const char *name, unsigned ordinal,
+                    const char **ret_name, unsigned *ret_ordinal)
+{
+    const struct sys_compat_arg *a =
+        row ? find_compat_arg(row->args, ARRAY_SIZE(row->args), name) : NULL;
+    if (!a)
+        a = find_compat_arg(arg_aliases, ARRAY_SIZE(arg_aliases), name);
+    *ret_name = a ? a->as : name;
+    *ret_ordinal = ordinal + (a ? a->shift : 0);
+    return a != NULL;
 }

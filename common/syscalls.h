@@ -1,5 +1,6 @@
 /* syscalls.h: system-call names and numbers for the native architecture (from libseccomp), the
- * fsread/fswrite aliases, and the schema of which argument of which call a policy can test. */
+ * fsread/fswrite aliases, the schema of which argument of which call a policy can test, and
+ * OpenBSD's names for calls and arguments. */
 #pragma once
 
 #include <stdbool.h>
@@ -191,3 +192,40 @@ bool sys_arg_name_identifies(const char *name);
 /* Emulation names accepted in policy headers and rule prefixes: "native", and "linux64" (the
  * portable systrace's name for x86-64), which load as native on x86-64. */
 bool sys_emulation_known(const char *name);
+
+/* OpenBSD's system calls, for policies written there: the x86-64 Linux calls that do the same
+ * job (sigaction -> rt_sigaction), also for names that are Linux calls too but that glibc serves
+ * with another one (fork -> clone). A row without calls has no Linux counterpart. */
+#define SYS_COMPAT_MAX_CALLS 3
+
+/* An argument that OpenBSD names or numbers differently: OpenBSD's NAME[n] is our AS[n + shift]. */
+struct sys_compat_arg {
+    const char *name;
+    const char *as;
+    uint8_t shift;
+};
+
+struct sys_compat {
+    const char *openbsd;
+    const char *calls[SYS_COMPAT_MAX_CALLS]; /* ends at the first NULL; none: no counterpart */
+    const char *how;                         /* how Linux does the job, in a few words */
+    struct sys_compat_arg args[2];           /* for these calls only; ends at name == NULL */
+};
+
+const struct sys_compat *sys_compat_table(unsigned *ret_n);
+/* The row of OpenBSD call NAME, or NULL when NAME needs none (a Linux call doing the same job). */
+const struct sys_compat *sys_compat_for(const char *name);
+/* The native calls that a rule on NAME is about: NAME's row, else NAME itself. Fills RET_CALLS
+ * (room for SYS_COMPAT_MAX_CALLS), *ret_n and *ret_row (NULL when NAME is a plain native call).
+ * Returns 0; -ENOSYS when the row says NAME has no counterpart (*ret_row is set); -ENOENT when
+ * NAME is neither a native call nor OpenBSD's. */
+int sys_calls_for_name(const char *name, int *ret_calls, unsigned *ret_n,
+                       const struct sys_compat **ret_row);
+
+/* Argument names of OpenBSD's that every call takes as ours ("string", symlink's target, is our
+ * "linkname"); shift is 0. */
+const struct sys_compat_arg *sys_arg_alias_table(unsigned *ret_n);
+/* How argument NAME[ORDINAL] of a rule on ROW's call (ROW may be NULL) reads in ours: *ret_name
+ * and *ret_ordinal. Returns whether it was renamed or renumbered. */
+bool sys_compat_arg(const struct sys_compat *row, const char *name, unsigned ordinal,
+                    const char **ret_name, unsigned *ret_ordinal);
