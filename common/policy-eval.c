@@ -187,11 +187,19 @@ static bool predicate_holds(const struct pol_predicate *pred, const struct pol_r
     return false;
 }
 
+bool pol_rule_has_call(const struct pol_rule *rule, int nr)
+{
+    for (unsigned i = 0; i < rule->n_calls; i++)
+        if (rule->calls[i] == nr)
+            return true;
+    return false;
+}
+
 bool pol_rule_names_call(const struct pol_rule *rule, int nr)
 {
     if (rule->alias != SYS_ALIAS_NONE)
         return sys_alias_may_contain(rule->alias, nr);
-    return rule->nr >= 0 && rule->nr == nr;
+    return pol_rule_has_call(rule, nr);
 }
 
 bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req,
@@ -199,7 +207,7 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
 {
     bool read_memory = false;
     bool applies = rule->alias != SYS_ALIAS_NONE ? rule->alias == req->alias
-                                                 : rule->nr >= 0 && rule->nr == req->nr;
+                                                 : pol_rule_has_call(rule, req->nr);
     bool match = applies && predicate_holds(&rule->pred, req) &&
                  (!rule->expr || eval(rule->expr, req, &read_memory));
     if (ret_read_memory && read_memory)

@@ -13,10 +13,22 @@ static bool unconditional(const struct pol_rule *r)
 /* Whether every call that LATER is about is also one that EARLIER is about. */
 static bool covers(const struct pol_rule *earlier, const struct pol_rule *later)
 {
-    if (earlier->alias != SYS_ALIAS_NONE)
-        return later->alias == earlier->alias ||
-               (later->nr >= 0 && sys_alias_always_contains(earlier->alias, later->nr));
-    return later->alias == SYS_ALIAS_NONE && later->nr >= 0 && later->nr == earlier->nr;
+    if (later->alias != SYS_ALIAS_NONE)
+        return later->alias == earlier->alias;
+    for (unsigned i = 0; i < later->n_calls; i++)
+        if (earlier->alias != SYS_ALIAS_NONE
+                ? !sys_alias_always_contains(earlier->alias, later->calls[i])
+                : !pol_rule_has_call(earlier, later->calls[i]))
+            return false;
+    return later->n_calls > 0;
+}
+
+/* Whether EARLIER shadows LATER only because OpenBSD names that are apart there are one call
+ * here (__thrsleep and __thrwakeup are futex), and both decide alike: then nothing is lost. */
+static bool merged_alike(const struct pol_rule *earlier, const struct pol_rule *later)
+{
+    return (earlier->compat || later->compat) && earlier->action == later->action &&
+           earlier->err == later->err && earlier->log == later->log;
 }
 
 static bool schema_has(int nr, const char *arg)
@@ -28,11 +40,14 @@ static bool schema_has(int nr, const char *arg)
     return false;
 }
 
-/* Whether the call or some call of the alias that R names has an argument called ARG. */
+/* Whether some call that R names, or of its alias, has an argument called ARG. */
 static bool rule_has_arg(const struct pol_rule *r, const char *arg)
 {
+    for (unsigned i = 0; i < r->n_calls; i++)
+        if (schema_has(r->calls[i], arg))
+            return true;
     if (r->alias == SYS_ALIAS_NONE)
-        return schema_has(r->nr, arg);
+        return false;
     unsigned n;
     const struct sys_alias_member *m = sys_alias_table(&n);
     for (unsigned i = 0; i < n; i++)
@@ -117,7 +132,7 @@ static void lint_policy(const struct policy *pol, struct pol_diags *d)
     for (size_t i = 0; i < pol->n_rules; i++) {
         const struct pol_rule *r = &pol->rules[i];
         texts[i] = pol_rule_print(r);
-        if (r->alias == SYS_ALIAS_NONE && r->nr < 0)
+        if (r->alias == SYS_ALIAS_NONE && r->n_calls == 0)
             continue; /* already reported as an unknown call */
         const struct pol_rule *dup = NULL, *shadow = NULL;
         for (size_t j = 0; j < i; j++) {
@@ -129,15 +144,17 @@ static void lint_policy(const struct policy *pol, struct pol_diags *d)
         if (dup)
             pol_diags_add(d, POL_WARNING, r->line, 1, "duplicate of the rule on line %u",
                           dup->line);
+        else if (shadow && merged_alike(shadow, r))
+            pol_diags_add(d, POL_NOTE, r->line, 1,
+                          "the rule on line %u already decides every '%s' call here, alike",
+                          shadow->line, r->name);
         else if (shadow)
             pol_diags_add(d, POL_WARNING, r->line, 1,
                           "rule can never match: the rule on line %u already decides every "
                           "'%s' call",
                           shadow->line, r->name);
-        if (r->nr >= 0 || r->alias != SYS_ALIAS_NONE) {
-            check_args(r, r->expr, d);
-            check_unsafe(pol, i, d);
-        }
+        check_args(r, r->expr, d);
+        check_unsafe(pol, i, d);
     }
     for (size_t i = 0; i < pol->n_rules; i++)
         free(texts[i]);

@@ -70,9 +70,12 @@ static void expr_into(struct buf *b, const struct pol_expr *e, int parent_prec, 
         buf_puts(b, "true");
         return;
     case POL_EXPR_CMP:
-        buf_puts(b, e->arg);
-        if (e->has_ordinal)
-            buf_printf(b, "[%u]", e->ordinal);
+        if (e->written)
+            buf_puts(b, e->written);
+        else if (e->has_ordinal)
+            buf_printf(b, "%s[%u]", e->arg, e->ordinal);
+        else
+            buf_puts(b, e->arg);
         buf_printf(b, " %s ", pol_op_name(e->op));
         quote_into(b, e->value);
         return;
