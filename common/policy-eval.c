@@ -109,6 +109,17 @@ static bool compare(enum pol_op op, const char *arg, const char *value, const re
     return false;
 }
 
+/* How a missing object's PATH reads to a comparison with STR: as OpenBSD spelled it when STR
+ * names the prefix (with the leading slash of OpenBSD's later spelling if STR has it), else NULL:
+ * the path itself. */
+static char *missing_spelling(const char *str, const char *path)
+{
+    static const char slashed[] = "/" POL_NONEXISTENT;
+    if (strncmp(str, slashed, strlen(slashed)) == 0)
+        return xasprintf("%s: %s", slashed, path);
+    return strstr(str, POL_NONEXISTENT) ? xasprintf("%s: %s", POL_NONEXISTENT, path) : NULL;
+}
+
 static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bool *read_memory)
 {
     const struct pol_value *v = find_arg(req, e->arg, e->ordinal);
@@ -116,9 +127,7 @@ static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bo
         return false; /* the call has no such argument: the comparison cannot hold */
     if (v->from_memory)
         *read_memory = true;
-    _cleanup_free_ char *spelled = v->missing && strstr(e->value, POL_NONEXISTENT)
-                                       ? xasprintf("%s: %s", POL_NONEXISTENT, v->value)
-                                       : NULL;
+    _cleanup_free_ char *spelled = v->missing ? missing_spelling(e->value, v->value) : NULL;
     const char *arg = spelled ? spelled : v->value;
     if (!e->has_vars)
         return compare(e->op, arg, e->value, e->re);

@@ -179,7 +179,9 @@ struct pol_value {
 
 /* A path whose object does not exist also reads as "<non-existent filename>: /a/b": the form
  * OpenBSD policies compare with. A comparison whose string names this prefix sees that form, and
- * so holds only while the object is missing; every other comparison sees the path itself. */
+ * so holds only while the object is missing; every other comparison sees the path itself. A
+ * string that starts with "/<non-existent filename>" (OpenBSD's later spelling, as in the ports
+ * tree's "/<non-existent filename>: *") sees "/<non-existent filename>: /a/b". */
 #define POL_NONEXISTENT "<non-existent filename>"
 
 struct pol_request {

@@ -398,6 +398,14 @@ static const struct {
     {"filename nsub \"<non-existent filename>\"", false, true},
     {"filename match \"<non-existent filename>: /tmp/*\"", true, false},
     {"filename neq \"<non-existent filename>: /tmp/a\"", false, true},
+    /* OpenBSD's later spelling, with a leading slash, as in the ports tree's filter */
+    {"filename match \"/<non-existent filename>: *\"", true, false},
+    {"filename eq \"/<non-existent filename>: /tmp/a\"", true, false},
+    {"filename sub \"/<non-existent filename>\"", true, false},
+    {"filename match \"<non-existent filename>: *\"", true, false},
+    {"filename eq \"<non-existent filename>: /tmp/a\" or filename match \"/<non-existent "
+     "filename>: *\"",
+     true, false},
 };
 
 static void test_existence_is_not_identity(void)
