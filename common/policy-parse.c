@@ -291,6 +291,22 @@ static bool scan_vars(const char *s, const char **ret_unknown, size_t *ret_unkno
     return any;
 }
 
+/* The first "${NAME}" in S, a make variable (OpenBSD's ports tree wrote its filter with them and
+ * substituted them with sed); *ret_len gets its length. NULL when there is none. */
+static const char *find_make_var(const char *s, size_t *ret_len)
+{
+    for (const char *d = strstr(s, "${"); d; d = strstr(d + 1, "${")) {
+        size_t n = 2;
+        while (isalnum((unsigned char)d[n]) || d[n] == '_')
+            n++;
+        if (n > 2 && d[n] == '}') {
+            *ret_len = n + 1;
+            return d;
+        }
+    }
+    return NULL;
+}
+
 struct rule_ctx {
     struct parser *p;
     struct pol_diags *diags; /* for warnings; may be NULL */
@@ -390,6 +406,12 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
         pol_diags_add(c->diags, POL_WARNING, c->line, (unsigned)value_pos + 1,
                       "unknown variable '%.*s' is kept as written (known: $HOME, $USER, $CWD)",
                       (int)unknown_len, unknown);
+    const char *make_var = find_make_var(e->value, &unknown_len);
+    if (make_var && c->diags)
+        pol_diags_add(c->diags, POL_WARNING, c->line, (unsigned)value_pos + 1,
+                      "'%.*s' is a make variable, kept as written: substitute it before use "
+                      "(sed -e 's,%.*s,/path,g')",
+                      (int)unknown_len, make_var, (int)unknown_len, make_var);
     if (e->op == POL_OP_RE && !e->has_vars) {
         e->re = xmalloc(sizeof(*e->re));
         int r = regcomp(e->re, e->value, REG_EXTENDED | REG_NOSUB);
