@@ -291,6 +291,44 @@ static void test_compat_spots(void)
     g_assert_false(sys_compat_arg(sys_compat_for("sigaction"), "gid", 0, &name, &ordinal));
 }
 
+/* The README's compatibility tables, as the table makes them. */
+static char *compat_markdown(void)
+{
+    unsigned n, na;
+    const struct sys_compat *t = sys_compat_table(&n);
+    const struct sys_compat_arg *aliases = sys_arg_alias_table(&na);
+    GString *md = g_string_new("| OpenBSD | Linux (x86-64) | note |\n| --- | --- | --- |\n");
+    for (unsigned i = 0; i < n; i++) {
+        if (!t[i].calls[0])
+            continue;
+        g_string_append_printf(md, "| `%s` |", t[i].openbsd);
+        for (unsigned k = 0; k < SYS_COMPAT_MAX_CALLS && t[i].calls[k]; k++)
+            g_string_append_printf(md, "%s `%s`", k ? "," : "", t[i].calls[k]);
+        g_string_append_printf(md, " |%s%s |\n", t[i].how ? " " : "", t[i].how ? t[i].how : "");
+    }
+    g_string_append(md, "\nNo Linux counterpart:\n\n| OpenBSD | how Linux does the job |\n"
+                        "| --- | --- |\n");
+    for (unsigned i = 0; i < n; i++)
+        if (!t[i].calls[0])
+            g_string_append_printf(md, "| `%s` | %s |\n", t[i].openbsd, t[i].how);
+    g_string_append(md, "\nArgument names:\n\n| OpenBSD | here |\n| --- | --- |\n");
+    for (unsigned i = 0; i < na; i++)
+        g_string_append_printf(md, "| `%s` | `%s` |\n", aliases[i].name, aliases[i].as);
+    return g_string_free(md, FALSE);
+}
+
+static void test_compat_readme(void)
+{
+    g_autofree char *path = g_build_filename(SOURCE_ROOT, "README.md", NULL);
+    g_autofree char *readme = NULL;
+    g_assert_true(g_file_get_contents(path, &readme, NULL, NULL));
+    g_autofree char *want = compat_markdown();
+    if (!strstr(readme, want))
+        g_error("README.md's compatibility tables differ from common/syscalls.c; they should "
+                "read:\n%s",
+                want);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -301,5 +339,6 @@ int main(int argc, char **argv)
     g_test_add_func("/syscalls/schema-spots", test_schema_spots);
     g_test_add_func("/syscalls/compat-table", test_compat_table);
     g_test_add_func("/syscalls/compat-spots", test_compat_spots);
+    g_test_add_func("/syscalls/compat-readme", test_compat_readme);
     return g_test_run();
 }
