@@ -1,56 +1,38 @@
-/* prompt.c: questions on a terminal. Answers:
- *   permit, deny[ERRNO]            always: the exact rule goes into the policy file
- *   permit-now, deny-now[ERRNO]    this call only (also permit-once, deny-once)
- *   permit-session, deny-session   until the program ends
- *   N                              suggestion N, always
- *   a rule                         "native-NAME: … then ACTION" or "… then ACTION", always;
- *                                  refused unless it parses and matches this call
- *   kill, detach, review, ?        */
+/* prompt.c: questions on a terminal, answered with the grammar of answer.c. The terminal is read
+ * by the host's loop; questions wait in a queue, the first one on the screen. Every string that
+ * came from the traced program is shown quoted, with control and direction characters escaped. */
 #include "prompt.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
-#include <strings.h>
+#include <sys/epoll.h>
 
-#include "errnames.h"
+#include "answer.h"
 #include "i18n.h"
-#include "store.h"
 #include "util.h"
 
-#define POLL_MS  200
 #define MAX_LINE 8192
+
+struct item {
+    void *session;
+    const struct sup_question *q;
+    struct item *next;
+};
 
 struct prompt {
     int fd;
-    pthread_mutex_t lock; /* one question at a time */
+    struct loop *loop;
+    struct loop_watch *watch;
+    prompt_answer_fn answer;
+    void *answer_data;
+    pthread_mutex_t lock; /* the queue; also held while a question is used */
+    struct item *queue;   /* the first is on the screen once shown */
+    bool shown;
     char buf[MAX_LINE];
     size_t len;
 };
-
-int prompt_open(const char *tty, struct prompt **ret)
-{
-    int fd = open(tty, O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    struct prompt *p = xcalloc(1, sizeof(*p));
-    p->fd = fd;
-    pthread_mutex_init(&p->lock, NULL);
-    *ret = p;
-    return 0;
-}
-
-void prompt_close(struct prompt *p)
-{
-    if (!p)
-        return;
-    close(p->fd);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
-}
 
 static void say(struct prompt *p, const char *fmt, ...) _printf_(2, 3);
 static void say(struct prompt *p, const char *fmt, ...)
@@ -65,67 +47,36 @@ static void say(struct prompt *p, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Reads one line. 0 on success, -ECANCELED when the question became moot, -EPIPE at end of
- * input. */
-static int read_line(struct prompt *p, const struct sup_question *q,
-                     bool (*still_pending)(const struct sup_question *, void *), void *ctx,
-                     char **ret)
-{
-    for (;;) {
-        char *nl = memchr(p->buf, '\n', p->len);
-        if (nl) {
-            *ret = xstrndup(p->buf, (size_t)(nl - p->buf));
-            p->len -= (size_t)(nl - p->buf) + 1;
-            memmove(p->buf, nl + 1, p->len);
-            return 0;
-        }
-        if (p->len == sizeof(p->buf))
-            p->len = 0; /* an over-long line is dropped */
-        struct pollfd pfd = {p->fd, POLLIN, 0};
-        int r = poll(&pfd, 1, POLL_MS);
-        if (r < 0 && errno != EINTR)
-            return -errno;
-        if (!still_pending(q, ctx))
-            return -ECANCELED;
-        if (r <= 0)
-            continue;
-        ssize_t n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
-        if (n <= 0)
-            return -EPIPE;
-        p->len += (size_t)n;
-    }
-}
-
 static void show_question(struct prompt *p, const struct sup_question *q)
 {
     struct buf b = {0};
-    buf_printf(&b, "\nsystrace: %s[%d] (user %s) %s", q->binary, q->pid, q->user, q->rule_name);
+    _cleanup_free_ char *bin = pol_quote(q->binary);
+    _cleanup_free_ char *user = pol_quote(q->user);
+    buf_printf(&b, "\nsystrace: %s[%d] (user %s) %s", bin, q->pid, user, q->rule_name);
     if (!streq(q->rule_name, q->syscall))
         buf_printf(&b, " (%s)", q->syscall);
     for (size_t i = 0; i < q->req->n_args; i++) {
-        _cleanup_free_ char *v = pol_quote(q->req->args[i].value);
+        _cleanup_free_ char *v = pol_quote(q->req->args[i].value ? q->req->args[i].value : "");
         buf_printf(&b, "%s %s %s", i ? "," : ":", q->req->args[i].name, v);
     }
     buf_putc(&b, '\n');
-    if (q->policy_path)
-        buf_printf(&b, _("  policy %s, %zu rules\n"), q->policy_path, q->rule_count);
-    else
+    if (q->argv && *q->argv) {
+        _cleanup_free_ char *argv = pol_quote(q->argv);
+        buf_printf(&b, _("  command %s\n"), argv);
+    }
+    if (q->repeats)
+        buf_printf(&b, _("  asked %u more times by the same process\n"), q->repeats);
+    if (q->policy_path) {
+        _cleanup_free_ char *path = pol_quote(q->policy_path);
+        buf_printf(&b, _("  policy %s, %zu rules\n"), path, q->rule_count);
+    } else {
         buf_puts(&b, _("  no policy yet\n"));
+    }
     for (size_t i = 0; i < q->n_suggestions; i++)
         buf_printf(&b, "  %zu) %s\n", i + 1, q->suggestions[i]);
+    buf_puts(&b, _("Answer: "));
     write_all(p->fd, b.data, b.len);
     buf_free(&b);
-}
-
-static void show_help(struct prompt *p)
-{
-    say(p, "%s",
-        _("  permit, deny[ERRNO]           always (written to the policy)\n"
-          "  permit-now, deny-now[ERRNO]   this call only\n"
-          "  permit-session, deny-session  until the program ends\n"
-          "  N                             suggestion N, always\n"
-          "  a rule ('… then permit')      always, if it matches this call\n"
-          "  kill, detach, review, ?\n"));
 }
 
 static void review(struct prompt *p, const struct sup_question *q)
@@ -144,139 +95,177 @@ static void review(struct prompt *p, const struct sup_question *q)
     write_all(p->fd, text, len);
 }
 
-/* "deny", "deny[enoent]", "deny-now[eacces]": the errno in brackets, or 0; -1 if malformed. */
-static int bracket_errno(const char *word, const char **ret_end)
+/* Shows the first question if none is on the screen; P->lock held. */
+static void show_next(struct prompt *p)
 {
-    const char *open = strchr(word, '[');
-    *ret_end = open ? open : word + strlen(word);
-    if (!open)
-        return 0;
-    const char *close = strchr(open, ']');
-    if (!close || close[1])
-        return -1;
-    _cleanup_free_ char *name = xstrndup(open + 1, (size_t)(close - open - 1));
-    return errname_to_errno(name);
+    if (p->shown || !p->queue)
+        return;
+    show_question(p, p->queue->q);
+    p->shown = true;
 }
 
-/* The keyword answers: action word -> action and scope. */
-static const struct {
-    const char *word;
-    enum sup_action action;
-    enum sup_scope scope;
-} keywords[] = {
-    {"permit", SUP_PERMIT, SUP_ALWAYS},
-    {"deny", SUP_DENY, SUP_ALWAYS},
-    {"permit-always", SUP_PERMIT, SUP_ALWAYS},
-    {"deny-always", SUP_DENY, SUP_ALWAYS},
-    {"permit-now", SUP_PERMIT, SUP_ONCE},
-    {"deny-now", SUP_DENY, SUP_ONCE},
-    {"permit-once", SUP_PERMIT, SUP_ONCE},
-    {"deny-once", SUP_DENY, SUP_ONCE},
-    {"permit-session", SUP_PERMIT, SUP_SESSION},
-    {"deny-session", SUP_DENY, SUP_SESSION},
-    {"kill", SUP_KILL, SUP_ONCE},
-    {"detach", SUP_DETACH, SUP_ONCE},
-};
-
-/* Turns a rule the person chose or typed into an answer, if it fits the call. */
-static bool rule_answer(struct prompt *p, const struct sup_question *q, const char *text,
-                        struct sup_answer *ret)
+static void show_next_job(void *data)
 {
-    _cleanup_free_ char *line =
-        strncmp(text, "native-", 7) == 0 || strncmp(text, "linux64-", 8) == 0
-            ? xstrdup(text)
-            : xasprintf("native-%s: %s", q->rule_name, text);
-    char *err = NULL;
-    if (!sup_rule_fits(q, line, &err)) {
-        say(p, _("  refused: %s\n"), err);
-        free(err);
-        return false;
-    }
-    struct pol_rule *rule;
-    pol_parse_rule(line, &rule, &err);
-    enum pol_action action = rule->action;
-    int e = rule->err;
-    pol_rule_free(rule);
-    if (action == POL_ASK) {
-        say(p, "%s", _("  refused: an answer must permit or deny\n"));
-        return false;
-    }
-    *ret = (struct sup_answer){action == POL_PERMIT ? SUP_PERMIT : SUP_DENY, SUP_ALWAYS,
-                               steal_pointer(&line), e};
-    return true;
-}
-
-/* Interprets one answer line; false when the question stands. */
-static bool interpret(struct prompt *p, const struct sup_question *q, const char *line,
-                      struct sup_answer *ret)
-{
-    if (!*line)
-        return false;
-    if (streq(line, "?") || streq(line, "help")) {
-        show_help(p);
-        return false;
-    }
-    if (streq(line, "review")) {
-        review(p, q);
-        return false;
-    }
-    char *end;
-    unsigned long n = strtoul(line, &end, 10);
-    if (end != line && !*end) {
-        if (n < 1 || n > q->n_suggestions) {
-            say(p, _("  refused: there is no suggestion %s\n"), line);
-            return false;
-        }
-        return rule_answer(p, q, q->suggestions[n - 1], ret);
-    }
-    const char *word_end;
-    int e = bracket_errno(line, &word_end);
-    for (size_t i = 0; i < ARRAY_SIZE(keywords); i++) {
-        size_t wl = strlen(keywords[i].word);
-        if ((size_t)(word_end - line) != wl || strncasecmp(line, keywords[i].word, wl) != 0)
-            continue;
-        if (e < 0 || (e > 0 && keywords[i].action != SUP_DENY)) {
-            say(p, "%s", _("  refused: an errno in brackets follows deny, e.g. deny[enoent]\n"));
-            return false;
-        }
-        *ret = (struct sup_answer){keywords[i].action, keywords[i].scope, NULL, e};
-        return true;
-    }
-    return rule_answer(p, q, line, ret);
-}
-
-int prompt_ask(void *userdata, const struct sup_question *q,
-               bool (*still_pending)(const struct sup_question *q, void *ctx), void *ctx,
-               struct sup_answer *ret)
-{
-    struct prompt *p = userdata;
+    struct prompt *p = data;
     pthread_mutex_lock(&p->lock);
-    int r = -ECANCELED;
-    if (still_pending(q, ctx)) {
-        show_question(p, q);
-        for (;;) {
-            say(p, "%s", _("Answer: "));
-            char *line = NULL;
-            r = read_line(p, q, still_pending, ctx, &line);
-            if (r == -ECANCELED)
-                say(p, "%s", _("\n  the process is gone; question withdrawn\n"));
-            if (r < 0)
-                break;
-            /* Trim the line: terminals and people add spaces. */
-            char *s = line;
-            while (*s == ' ' || *s == '\t')
-                s++;
-            size_t len = strlen(s);
-            while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-                s[--len] = '\0';
-            bool done = interpret(p, q, s, ret);
-            free(line);
-            if (done) {
-                r = 0;
-                break;
-            }
-        }
+    show_next(p);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Handles one line typed at the question on the screen; P->lock held. */
+static void interpret(struct prompt *p, const char *line)
+{
+    struct item *it = p->queue;
+    if (!it || !p->shown)
+        return; /* typed while no question was asked: nothing to answer */
+    struct sup_answer a;
+    _cleanup_free_ char *rule = NULL;
+    _cleanup_free_ char *message = NULL;
+    switch (answer_parse(it->q, line, &a, &rule, &message)) {
+    case ANSWER_NONE:
+        say(p, "%s", _("Answer: "));
+        return;
+    case ANSWER_HELP:
+        say(p, "%s%s", answer_help(), _("Answer: "));
+        return;
+    case ANSWER_REVIEW:
+        review(p, it->q);
+        say(p, "%s", _("Answer: "));
+        return;
+    case ANSWER_REFUSED:
+        say(p, "  %s\n%s", message, _("Answer: "));
+        return;
+    case ANSWER_GIVEN:
+        break;
+    }
+    /* The question belongs to the engine again as soon as it is answered. */
+    p->queue = it->next;
+    p->shown = false;
+    uint64_t token = it->q->token;
+    void *session = it->session;
+    free(it);
+    if (p->answer(p->answer_data, session, token, &a) < 0)
+        say(p, "%s", _("  the question was moot: answered elsewhere or withdrawn\n"));
+    show_next(p);
+}
+
+static void on_input(void *data, uint32_t events)
+{
+    struct prompt *p = data;
+    if (p->len == sizeof(p->buf))
+        p->len = 0; /* an over-long line is dropped */
+    ssize_t n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+    if (n <= 0) {
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return;
+        /* End of input: no more answers will come. The questions wait for their deadline. */
+        loop_unwatch(p->loop, p->watch);
+        p->watch = NULL;
+        return;
+    }
+    (void)events;
+    p->len += (size_t)n;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        char *nl = memchr(p->buf, '\n', p->len);
+        if (!nl)
+            break;
+        *nl = '\0';
+        _cleanup_free_ char *line = xstrdup(p->buf);
+        p->len -= (size_t)(nl - p->buf) + 1;
+        memmove(p->buf, nl + 1, p->len);
+        interpret(p, line);
     }
     pthread_mutex_unlock(&p->lock);
-    return r;
 }
+
+int prompt_open(const char *tty, struct loop *loop, prompt_answer_fn answer, void *data,
+                struct prompt **ret)
+{
+    int fd = open(tty, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct prompt *p = xcalloc(1, sizeof(*p));
+    p->fd = fd;
+    p->loop = loop;
+    p->answer = answer;
+    p->answer_data = data;
+    pthread_mutex_init(&p->lock, NULL);
+    int r = loop_watch_fd(loop, fd, EPOLLIN, on_input, p, &p->watch);
+    if (r < 0) {
+        close(fd);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return r;
+    }
+    *ret = p;
+    return 0;
+}
+
+void prompt_close(struct prompt *p)
+{
+    if (!p)
+        return;
+    loop_unwatch(p->loop, p->watch);
+    close(p->fd);
+    while (p->queue) {
+        struct item *it = p->queue;
+        p->queue = it->next;
+        free(it);
+    }
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+int prompt_ask(struct prompt *p, void *session, const struct sup_question *q)
+{
+    struct item *it = xcalloc(1, sizeof(*it));
+    it->session = session;
+    it->q = q;
+    pthread_mutex_lock(&p->lock);
+    struct item **tail = &p->queue;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = it;
+    pthread_mutex_unlock(&p->lock);
+    loop_post(p->loop, show_next_job, p);
+    return 0;
+}
+
+void prompt_cancel(struct prompt *p, uint64_t token, enum sup_cancel_reason why)
+{
+    static const char *const reasons[] = {
+        [SUP_CANCEL_GONE] = N_("the process is gone; question withdrawn"),
+        [SUP_CANCEL_DEADLINE] = N_("no answer in time: denied this once"),
+        [SUP_CANCEL_ENDED] = N_("the session ends; question withdrawn"),
+    };
+    pthread_mutex_lock(&p->lock);
+    for (struct item **it = &p->queue; *it; it = &(*it)->next) {
+        if ((*it)->q->token != token)
+            continue;
+        struct item *gone = *it;
+        bool on_screen = gone == p->queue && p->shown;
+        *it = gone->next;
+        free(gone);
+        if (on_screen) {
+            say(p, "\n  %s\n", _(reasons[why]));
+            p->shown = false;
+            show_next(p);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+static int asker_ask(void *data, struct sup *sup, const struct sup_question *q)
+{
+    return prompt_ask(data, sup, q);
+}
+
+static void asker_cancel(void *data, struct sup *sup, uint64_t token, enum sup_cancel_reason why)
+{
+    (void)sup;
+    prompt_cancel(data, token, why);
+}
+
+const struct sup_asker prompt_asker = {asker_ask, asker_cancel};

@@ -14,8 +14,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
+#include <sys/epoll.h>
+
 #include "binary.h"
 #include "filter.h"
+#include "host.h"
+#include "loop.h"
 #include "i18n.h"
 #include "launch.h"
 #include "log.h"
@@ -26,6 +31,8 @@
 
 #define EXIT_USAGE       2
 #define MAX_POLICY_FILES 64
+#define MAX_KEEP_FDS     64
+#define TERM_GRACE_NS    (5ull * 1000 * 1000 * 1000)
 
 struct options {
     enum sup_mode mode;
@@ -41,6 +48,8 @@ struct options {
     const char *user_group;
     const char *files[MAX_POLICY_FILES];
     size_t n_files;
+    int keep_fds[MAX_KEEP_FDS];
+    size_t n_keep_fds;
     char **command;
 };
 
@@ -48,19 +57,23 @@ static void usage(FILE *out)
 {
     fprintf(
         out, "%s",
-        _("Usage: systrace [-AaeitUuVv] [-c user:group] [-d policydir] [-E logfile] [-f file]\n"
+        _("Usage: systrace [-AaeitUuVvw] [-c user:group] [-d policydir] [-E logfile] [-f file]\n"
           "                [-g gui] [-p pid] command [args…]\n"
           "\n"
           "  -A, --learn                record every call and write a policy per program\n"
           "  -a, --enforce              deny (EPERM) and log what the policy does not cover\n"
           "  -t, --terminal             ask about uncovered calls on the terminal (the default\n"
           "                             without -A and -a when a terminal is attached)\n"
+          "  -w, --complain             enforce, but permit what would be denied and log it as\n"
+          "                             decision=would-deny (not an OpenBSD flag)\n"
           "  -c, --user USER:GROUP      run the command as USER and GROUP (root only)\n"
           "  -d, --policy-dir DIR       user policy directory (default ~/.systrace)\n"
           "  -e, --log-stderr           log to standard error instead of syslog\n"
           "  -E, --log-file FILE        append the log to FILE\n"
           "  -f, --policy-file FILE     add the policies in FILE (searched first)\n"
           "  -i, --inherit              every process keeps the first program's policy\n"
+          "  -k, --keep-fd FD           let the program inherit descriptor FD (others above 2\n"
+          "                             are closed)\n"
           "  -U, --no-user-policies     use only the system policies (/etc/systrace)\n"
           "  -u, --no-aliases           no fsread/fswrite aliases\n"
           "  -v, --verbose              say what the launcher does\n"
@@ -83,6 +96,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"policy-file", required_argument, NULL, 'f'},
         {"gui", required_argument, NULL, 'g'},
         {"inherit", no_argument, NULL, 'i'},
+        {"keep-fd", required_argument, NULL, 'k'},
+        {"complain", no_argument, NULL, 'w'},
         {"pid", required_argument, NULL, 'p'},
         {"terminal", no_argument, NULL, 't'},
         {"no-user-policies", no_argument, NULL, 'U'},
@@ -93,17 +108,31 @@ static int parse_args(int argc, char **argv, struct options *o)
         {0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "+AaCc:d:eE:f:g:ip:tUuvVh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+AaCc:d:eE:f:g:ik:p:tUuvVwh", longopts, NULL)) != -1) {
         switch (c) {
         case 'A':
         case 'a':
-            if (o->mode_set && o->mode != (c == 'A' ? SUP_LEARN : SUP_ENFORCE)) {
-                fprintf(stderr, "%s", _("systrace: -A and -a cannot be combined\n"));
+        case 'w': {
+            enum sup_mode m = c == 'A' ? SUP_LEARN : c == 'a' ? SUP_ENFORCE : SUP_COMPLAIN;
+            if (o->mode_set && o->mode != m) {
+                fprintf(stderr, "%s", _("systrace: -A, -a and -w cannot be combined\n"));
                 return EXIT_USAGE;
             }
-            o->mode = c == 'A' ? SUP_LEARN : SUP_ENFORCE;
+            o->mode = m;
             o->mode_set = true;
             break;
+        }
+        case 'k': {
+            char *end;
+            long fd = strtol(optarg, &end, 10);
+            if (*end || end == optarg || fd < 3 || fd > 1 << 20 || o->n_keep_fds == MAX_KEEP_FDS) {
+                fprintf(stderr, _("systrace: -k takes a descriptor number above 2, not '%s'\n"),
+                        optarg);
+                return EXIT_USAGE;
+            }
+            o->keep_fds[o->n_keep_fds++] = (int)fd;
+            break;
+        }
         case 'c':
             o->user_group = optarg;
             break;
@@ -233,35 +262,161 @@ static void report_store(void *userdata, const char *msg)
     log_event(userdata, "%s", msg);
 }
 
-/* Waits for the child, forwarding signals, then for every other process of the tree (the
- * launcher is their subreaper). Returns the exit status to pass on. */
-static int wait_tree(pid_t child, int pidfd, int sigfd)
+/* One supervised run: the loop's view of the launch child and its tree. */
+struct run {
+    struct loop *loop;
+    struct sup *sup;
+    pid_t child;
+    pid_t child_pgid; /* the child leads a session and process group of its own */
+    int status;       /* the child's exit status, -1 while it runs */
+    bool ending;      /* asked to end the tree (SIGTERM, SIGHUP) */
+    struct loop_timer *kill_timer;
+    struct launch_child *launch;
+    int signal_fd;
+    struct loop_watch *report_watch; /* the child's report of its exec, until it came */
+    struct host *host;
+    const char *command;
+};
+
+static void closedirp(DIR **d)
 {
-    int status = -1;
-    for (;;) {
-        struct pollfd fds[2] = {{sigfd, POLLIN, 0}, {pidfd, POLLIN, 0}};
-        int r = poll(fds, status < 0 ? 2 : 1, -1);
-        if (r < 0 && errno != EINTR)
-            break;
-        if (fds[0].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD)
-                syscall(SYS_pidfd_send_signal, pidfd, si.ssi_signo, NULL, 0);
+    if (*d)
+        closedir(*d);
+}
+
+/* Signals every process the launcher is the ancestor of (through /proc), and the known ones. */
+static void signal_tree(struct run *run, int sig)
+{
+    kill(-run->child_pgid, sig);
+    if (run->sup)
+        sup_signal_all(run->sup, sig);
+    pid_t self = getpid();
+    _cleanup_(closedirp) DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 1 || pid == self)
+            continue;
+        /* Descends from the launcher (orphans are handed to it, as a subreaper)? */
+        long p = pid;
+        for (int depth = 0; depth < 64 && p > 1 && p != self; depth++) {
+            char path[48];
+            snprintf(path, sizeof(path), "/proc/%ld/stat", p);
+            _cleanup_fclose_ FILE *f = fopen(path, "re");
+            char buf[512];
+            if (!f || !fgets(buf, sizeof(buf), f))
+                break;
+            const char *rp = strrchr(buf, ')');
+            long ppid;
+            if (!rp || sscanf(rp + 1, " %*c %ld", &ppid) != 1)
+                break;
+            p = ppid;
         }
-        /* Reap whatever ended: the child, and orphans handed to us. */
-        for (;;) {
-            int ws;
-            pid_t p = waitpid(-1, &ws, WNOHANG | __WALL);
-            if (p == child)
-                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-            if (p > 0)
+        if (p == self && !host_owns_pid(run->host, pid))
+            kill((pid_t)pid, sig);
+    }
+}
+
+static void on_kill_timer(void *data)
+{
+    struct run *run = data;
+    run->kill_timer = NULL;
+    signal_tree(run, SIGKILL);
+}
+
+/* Whether process PID is a zombie (a "Z" in its stat). */
+static bool is_zombie(long pid)
+{
+    char path[48], buf[512];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f || !fgets(buf, sizeof(buf), f))
+        return false;
+    const char *rp = strrchr(buf, ')');
+    return rp && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/* Reaps whatever ended: the child, and orphans handed to the launcher. Only zombies, by pid: a
+ * wait for any child would also take the ptrace stops that the exec watchers (threads of this
+ * process) wait for. The tree has ended when no child is left and the child's status is known. */
+static void reap(struct run *run)
+{
+    unsigned left = 0;
+    _cleanup_(closedirp) DIR *tasks = opendir("/proc/self/task");
+    for (struct dirent *t; tasks && (t = readdir(tasks));) {
+        if (t->d_name[0] == '.')
+            continue;
+        char path[300];
+        snprintf(path, sizeof(path), "/proc/self/task/%s/children", t->d_name);
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        long pid;
+        while (f && fscanf(f, "%ld", &pid) == 1) {
+            siginfo_t si = {0};
+            if (!is_zombie(pid) || waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | __WALL) < 0 ||
+                !si.si_pid) {
+                left += !host_owns_pid(run->host, pid);
                 continue;
-            if (p < 0 && errno == ECHILD && status >= 0)
-                return status;
+            }
+            if (pid == run->child)
+                run->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        }
+    }
+    if (!left && run->status >= 0)
+        loop_quit(run->loop); /* the whole tree has ended */
+}
+
+static void on_signal(void *data, uint32_t events)
+{
+    (void)events;
+    struct run *run = data;
+    int fd = run->signal_fd;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        int sig = (int)si.ssi_signo;
+        switch (sig) {
+        case SIGCHLD:
+            reap(run);
+            break;
+        case SIGTERM:
+        case SIGHUP:
+            /* The whole tree ends, a daemon that left the process group too: TERM, then KILL
+             * after a grace period. */
+            signal_tree(run, sig);
+            if (!run->kill_timer)
+                run->kill_timer =
+                    loop_timer_add(run->loop, loop_now_ns() + TERM_GRACE_NS, on_kill_timer, run);
+            run->ending = true;
+            break;
+        case SIGTSTP:
+            /* The terminal stops its foreground job: the program's group, then the launcher. */
+            kill(-run->child_pgid, SIGTSTP);
+            raise(SIGSTOP);
+            break;
+        case SIGCONT:
+            kill(-run->child_pgid, SIGCONT);
+            break;
+        default: /* SIGINT, SIGQUIT, SIGWINCH: what the terminal sends its foreground job */
+            kill(-run->child_pgid, sig);
             break;
         }
     }
-    return status < 0 ? 1 : status;
+}
+
+static void on_exec_report(void *data, uint32_t events)
+{
+    (void)events;
+    struct run *run = data;
+    loop_unwatch(run->loop, run->report_watch);
+    run->report_watch = NULL;
+    int e = launch_exec_result(run->launch);
+    if (e)
+        fprintf(stderr, "systrace: %s: %s\n", run->command, strerror(e));
+}
+
+static int answer_to_sup(void *data, void *session, uint64_t token, const struct sup_answer *a)
+{
+    (void)data;
+    return sup_answer(session, token, a);
 }
 
 int main(int argc, char **argv)
@@ -279,6 +434,22 @@ int main(int argc, char **argv)
         }
         if (parse_user_group(o.user_group, &creds) < 0)
             return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < o.n_keep_fds; i++) {
+        char link[48], target[64] = "";
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", o.keep_fds[i]);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0) {
+            fprintf(stderr, _("systrace: -k %d: no such descriptor\n"), o.keep_fds[i]);
+            return EXIT_USAGE;
+        }
+        target[n] = '\0';
+        /* An io_uring's operations are never seen by seccomp: it would bypass every rule. */
+        if (strstr(target, "io_uring")) {
+            fprintf(stderr, _("systrace: -k %d: an io_uring cannot be passed to the program\n"),
+                    o.keep_fds[i]);
+            return EXIT_USAGE;
+        }
     }
     _cleanup_free_ char *program = NULL;
     r = binary_resolve(o.command[0], &program);
@@ -327,33 +498,49 @@ int main(int argc, char **argv)
     }
     store_set_reporter(store, report_store, log);
 
+    /* Signals are taken by a signalfd on the loop, blocked before any thread starts so that
+     * none of the engine's threads takes them (the child unblocks them all). */
+    sigset_t mask;
+    sigemptyset(&mask);
+    static const int taken[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                SIGCHLD, SIGTSTP, SIGCONT, SIGWINCH};
+    for (size_t i = 0; i < ARRAY_SIZE(taken); i++)
+        sigaddset(&mask, taken[i]);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+    struct loop *loop;
+    struct host *host;
+    r = loop_new(&loop);
+    if (r == 0) {
+        struct host_options ho = {.loop = loop};
+        r = host_new(&ho, &host);
+    }
+    if (r < 0) {
+        fprintf(stderr, _("systrace: cannot start the supervisor: %s\n"), strerror(-r));
+        return 1;
+    }
+
     struct prompt *prompt = NULL;
-    if (o.mode == SUP_ASK && (o.terminal || isatty(STDIN_FILENO)) &&
-        prompt_open("/dev/tty", &prompt) < 0 && o.verbose)
+    if (o.mode == SUP_ASK && (o.terminal || isatty(STDIN_FILENO)))
+        if (prompt_open("/dev/tty", loop, answer_to_sup, NULL, &prompt) < 0)
+            prompt = NULL;
+    if (o.mode == SUP_ASK && !prompt)
         fprintf(stderr, "%s", _("systrace: no terminal to ask on: uncovered calls are denied\n"));
 
     struct filter_plan plan;
     if (o.mode == SUP_LEARN)
         filter_plan_learn(&plan);
     else
-        filter_plan_session(&plan, store, program, o.mode == SUP_ASK, o.inherit);
+        filter_plan_session(&plan, store, program, o.mode == SUP_ASK, o.inherit,
+                            o.mode == SUP_COMPLAIN);
     struct sock_fprog prog;
     r = filter_compile(&plan, &prog);
     if (r < 0) {
         fprintf(stderr, _("systrace: cannot build the filter: %s\n"), strerror(-r));
         return 1;
     }
-
-    /* Signals are taken by a signalfd in this thread; the child and the workers do not see them. */
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGHUP);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
     struct launch_options lo = {
         .path = program,
@@ -364,6 +551,8 @@ int main(int argc, char **argv)
         .groups = creds.groups,
         .n_groups = (size_t)creds.n_groups,
         .filter = &prog,
+        .keep_fds = o.keep_fds,
+        .n_keep_fds = o.n_keep_fds,
     };
     struct launch_child child;
     char *err = NULL;
@@ -390,13 +579,23 @@ int main(int argc, char **argv)
         .inherit = o.inherit,
         .no_alias = o.no_alias,
         .first_binary = program,
-        .launch_pid = child.pid,
         .plan = o.mode == SUP_LEARN ? NULL : &plan,
-        .ask = prompt ? prompt_ask : NULL,
-        .ask_data = prompt,
+        .asker = prompt ? &prompt_asker : NULL,
+        .asker_data = prompt,
     };
+    child.listener = -1; /* the session's from here on */
+    struct run run = {.loop = loop,
+                      .child = child.pid,
+                      .child_pgid = child.pid,
+                      .status = -1,
+                      .launch = &child,
+                      .signal_fd = sigfd,
+                      .host = host,
+                      .command = o.command[0]};
     struct sup *sup;
-    r = sup_new(&sc, &sup);
+    r = sup_new(host, &sc, &sup);
+    if (r == 0)
+        r = sup_add_launch_child(sup, child.pidfd);
     if (r == 0)
         r = sup_start(sup);
     if (r < 0) {
@@ -404,18 +603,31 @@ int main(int argc, char **argv)
         kill(child.pid, SIGKILL);
         return 1;
     }
-    int exec_err = launch_exec_result(&child);
-    if (exec_err)
-        fprintf(stderr, "systrace: %s: %s\n", o.command[0], strerror(exec_err));
-    int status = wait_tree(child.pid, child.pidfd, sigfd);
+    run.sup = sup;
+    struct loop_watch *sigwatch = NULL;
+    loop_watch_fd(loop, sigfd, EPOLLIN, on_signal, &run, &sigwatch);
+    loop_watch_fd(loop, child.report_fd, EPOLLIN | EPOLLHUP, on_exec_report, &run,
+                  &run.report_watch);
+    loop_run(loop);
+    loop_unwatch(loop, sigwatch);
+    if (run.report_watch) {
+        loop_unwatch(loop, run.report_watch);
+        run.report_watch = NULL;
+        int e = launch_exec_result(&child);
+        if (e)
+            fprintf(stderr, "systrace: %s: %s\n", o.command[0], strerror(e));
+    }
+    loop_timer_cancel(loop, run.kill_timer);
     sup_stop(sup);
     if (o.mode == SUP_LEARN)
         print_learned(sup);
+    prompt_close(prompt);
     sup_free(sup);
     launch_child_close(&child);
-    prompt_close(prompt);
+    host_free(host);
+    loop_free(loop);
     store_free(store);
     log_close(log);
     close(sigfd);
-    return status;
+    return run.status < 0 ? 1 : run.status;
 }

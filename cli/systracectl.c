@@ -95,9 +95,9 @@ static int cmd_check(int argc, char **argv)
         fputs(text, stdout);
         if (diags.n_errors)
             status = 1;
-        else if (diags.n == 0 && abstraction_name(argv[i]))
+        else if (diags.n == diags.n_notes && abstraction_name(argv[i]))
             printf(_("%s: ok (an abstraction of %zu rules)\n"), argv[i], file->policies[0].n_rules);
-        else if (diags.n == 0)
+        else if (diags.n == diags.n_notes)
             printf(_("%s: ok (%zu policies)\n"), argv[i], file->n_policies);
         pol_diags_clear(&diags);
         pol_file_free(file);

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <linux/openat2.h>
@@ -39,14 +40,6 @@
                 O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC))
 #define CAP_NET_BIND_SERVICE_BIT 10
 
-/* The capabilities that decide access to files and their attributes: the target's own are used
- * for them. The others stay ours (CAP_SYS_PTRACE reads its memory, CAP_SETUID takes its ids). */
-#define CAP_BIT(c) (1ull << (c))
-#define OBJECT_CAPS                                                                                \
-    (CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_DAC_READ_SEARCH) |               \
-     CAP_BIT(CAP_FOWNER) | CAP_BIT(CAP_FSETID) | CAP_BIT(CAP_LINUX_IMMUTABLE) |                    \
-     CAP_BIT(CAP_MKNOD) | CAP_BIT(CAP_SYS_ADMIN) | CAP_BIT(CAP_MAC_OVERRIDE))
-
 /* What become() changed, for unbecome_if. */
 enum { BECAME_IDS = 1, BECAME_CAPS = 2 };
 
@@ -59,10 +52,11 @@ static int own_root = -1; /* our "/", for targets that share it */
 static uid_t own_fsuid;
 static gid_t own_fsgid;
 
-void emu_init(void)
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+/* The host process's own identity, read once: it is the same for every session. */
+static void init_identity(void)
 {
-    /* The target's umask is applied here; the supervisor's own must not add to it. */
-    umask(0);
     n_own_groups = getgroups((int)ARRAY_SIZE(own_groups), own_groups);
     if (n_own_groups < 0)
         n_own_groups = 0;
@@ -76,6 +70,11 @@ void emu_init(void)
     own_fsgid = getegid();
     if (own_root < 0)
         own_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+void emu_init(void)
+{
+    pthread_once(&init_once, init_identity);
 }
 
 /* ---- credentials ------------------------------------------------------------------------- */
@@ -143,8 +142,9 @@ static int become(const struct proc_info *p, bool real)
                 r = -EPERM;
         }
     }
-    uint64_t caps =
-        (own_effective & ~OBJECT_CAPS) | (p->cap_effective & own_permitted & OBJECT_CAPS);
+    /* Every capability is the caller's for the call: one it lacks (CAP_DAC_OVERRIDE, but also
+     * CAP_SYS_PTRACE, which would open another process's /proc/PID/mem) is not lent. */
+    uint64_t caps = p->cap_effective & own_permitted;
     if (r == 0 && caps != own_effective) {
         r = set_effective(caps);
         became |= r == 0 ? BECAME_CAPS : 0;
@@ -175,19 +175,18 @@ static int openat2_fd(int dirfd, const char *path, uint64_t flags, uint64_t mode
     return fd < 0 ? -errno : (int)fd;
 }
 
-/* The caller's root: ours, or its own when it is chrooted (closed by the caller when not ours). */
+/* The caller's root: ours, or its own (a chroot, another mount namespace), which emu_perform
+ * opened before taking the caller's identity. Not to be closed. */
 static int open_root(const struct emu_ctx *c)
 {
     if (!c->proc->root_prefix[0])
         return own_root;
-    int fd = open(c->proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
+    return c->rootfd >= 0 ? c->rootfd : -EACCES;
 }
 
 static void close_root(int fd)
 {
-    if (fd >= 0 && fd != own_root)
-        close(fd);
+    (void)fd;
 }
 
 /* Opens PATH (absolute in the caller's root) without following any symlink: translation resolved
@@ -281,8 +280,12 @@ static int answer(const struct emu_ctx *c, long val)
                    : notify_return(c->listener, c->n->id, val, 0);
 }
 
+/* Writes the result into the caller's buffer. The call may have waited (a slow file system):
+ * its tid may be another process's by now unless the notification is still valid. */
 static int write_back(const struct emu_ctx *c, uint64_t addr, const void *buf, size_t n)
 {
+    if (!notify_id_valid(c->listener, c->n->id))
+        return -ESRCH;
     struct iovec local = {(void *)buf, n};
     struct iovec remote = {(void *)(uintptr_t)addr, n};
     ssize_t w = process_vm_writev(c->n->pid, &local, 1, &remote, 1, 0);
@@ -294,10 +297,9 @@ static uint64_t arg(const struct emu_ctx *c, int i)
     return c->n->data.args[i];
 }
 
-static bool is(const struct emu_ctx *c, const char *name)
+static enum sys_id id(const struct emu_ctx *c)
 {
-    const char *n = sys_name(c->n->data.nr);
-    return n && streq(n, name);
+    return sys_id_of(c->n->data.nr);
 }
 
 /* ---- opens ------------------------------------------------------------------------------- */
@@ -308,7 +310,7 @@ static bool is(const struct emu_ctx *c, const char *name)
 static int open_as(const struct emu_ctx *c, int dirfd, const char *path, uint64_t flags,
                    uint64_t mode)
 {
-    if (is(c, "openat2"))
+    if ((id(c) == SYS_ID_openat2))
         return openat2_fd(dirfd, path, flags | O_CLOEXEC, mode,
                           c->call->open_resolve & ~(uint64_t)RESOLVE_IN_ROOT);
     int fd = openat(dirfd, path, (int)flags | O_CLOEXEC | O_NOCTTY, (mode_t)mode);
@@ -318,10 +320,10 @@ static int open_as(const struct emu_ctx *c, int dirfd, const char *path, uint64_
 static int emu_open(const struct emu_ctx *c)
 {
     uint64_t flags = c->call->oflags;
-    uint64_t mode = is(c, "open")     ? arg(c, 2)
-                    : is(c, "openat") ? arg(c, 3)
-                    : is(c, "creat")  ? arg(c, 1)
-                                      : c->call->open_mode;
+    uint64_t mode = (id(c) == SYS_ID_open)     ? arg(c, 2)
+                    : (id(c) == SYS_ID_openat) ? arg(c, 3)
+                    : (id(c) == SYS_ID_creat)  ? arg(c, 1)
+                                               : c->call->open_mode;
     bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
     mode = creates ? (mode & 07777 & ~(uint64_t)c->proc->umask) : 0;
     const struct tr_path *p = &c->call->paths[0];
@@ -335,7 +337,7 @@ static int emu_open(const struct emu_ctx *c)
         fd = r;
     } else if (p->via) {
         fd = open_as(c, AT_FDCWD, p->via, flags, mode);
-    } else if (!changes && !is(c, "openat2")) {
+    } else if (!changes && !(id(c) == SYS_ID_openat2)) {
         /* Checked on the object it reached (below), in one openat2 (which refuses flags that
          * open and openat ignore: those are dropped as the kernel drops them). */
         fd = open_resolved(c, 0, p->resolved, (flags & KERNEL_OPEN_FLAGS) | O_NOFOLLOW | O_NOCTTY,
@@ -380,8 +382,8 @@ static int emu_open(const struct emu_ctx *c)
 /* stat, lstat, newfstatat and statx: the object's metadata, written into the caller's buffer. */
 static int emu_stat(const struct emu_ctx *c)
 {
-    bool x = is(c, "statx");
-    int buf_arg = is(c, "newfstatat") ? 2 : x ? 4 : 1;
+    bool x = (id(c) == SYS_ID_statx);
+    int buf_arg = (id(c) == SYS_ID_newfstatat) ? 2 : x ? 4 : 1;
     int became = become(c->proc, false);
     int r = became < 0 ? became : 0;
     int fd = r < 0 ? r : open_object(c, 0);
@@ -409,9 +411,9 @@ static int emu_stat(const struct emu_ctx *c)
 
 static int emu_access(const struct emu_ctx *c)
 {
-    bool plain = is(c, "access");
+    bool plain = (id(c) == SYS_ID_access);
     int mode = (int)arg(c, plain ? 1 : 2);
-    int flags = is(c, "faccessat2") ? (int)arg(c, 3) : 0;
+    int flags = (id(c) == SYS_ID_faccessat2) ? (int)arg(c, 3) : 0;
     if (mode & ~(R_OK | W_OK | X_OK))
         return answer(c, -EINVAL);
     int became = become(c->proc, !(flags & AT_EACCESS));
@@ -429,7 +431,7 @@ static int emu_access(const struct emu_ctx *c)
 
 static int emu_readlink(const struct emu_ctx *c)
 {
-    bool at = is(c, "readlinkat");
+    bool at = (id(c) == SYS_ID_readlinkat);
     int size = (int)arg(c, at ? 3 : 2);
     if (size <= 0)
         return answer(c, -EINVAL);
@@ -507,28 +509,29 @@ static void close_parents(struct change *ch)
 static long do_change(const struct emu_ctx *c)
 {
     struct change ch;
-    bool two = c->call->n_paths == 2 && !is(c, "symlink") && !is(c, "symlinkat");
+    bool two = c->call->n_paths == 2 && !(id(c) == SYS_ID_symlink) && !(id(c) == SYS_ID_symlinkat);
     long r = open_parents(c, two ? 2 : 1, &ch);
     mode_t umask_ = c->proc->umask;
     if (r == 0) {
-        if (is(c, "unlink") || is(c, "rmdir"))
-            r = unlinkat(ch.parent[0], ch.last[0], is(c, "rmdir") ? AT_REMOVEDIR : 0);
-        else if (is(c, "unlinkat"))
+        if ((id(c) == SYS_ID_unlink) || (id(c) == SYS_ID_rmdir))
+            r = unlinkat(ch.parent[0], ch.last[0], (id(c) == SYS_ID_rmdir) ? AT_REMOVEDIR : 0);
+        else if ((id(c) == SYS_ID_unlinkat))
             r = unlinkat(ch.parent[0], ch.last[0], (int)arg(c, 2) & AT_REMOVEDIR);
-        else if (is(c, "mkdir") || is(c, "mkdirat"))
+        else if ((id(c) == SYS_ID_mkdir) || (id(c) == SYS_ID_mkdirat))
             r = mkdirat(ch.parent[0], ch.last[0],
-                        (mode_t)arg(c, is(c, "mkdir") ? 1 : 2) & 07777 & ~umask_);
-        else if (is(c, "mknod") || is(c, "mknodat")) {
-            int a = is(c, "mknod") ? 1 : 2;
+                        (mode_t)arg(c, (id(c) == SYS_ID_mkdir) ? 1 : 2) & 07777 & ~umask_);
+        else if ((id(c) == SYS_ID_mknod) || (id(c) == SYS_ID_mknodat)) {
+            int a = (id(c) == SYS_ID_mknod) ? 1 : 2;
             mode_t mode = (mode_t)arg(c, a);
             r = mknodat(ch.parent[0], ch.last[0], (mode & S_IFMT) | (mode & 07777 & ~umask_),
                         (dev_t)arg(c, a + 1));
-        } else if (is(c, "rename") || is(c, "renameat") || is(c, "renameat2"))
+        } else if ((id(c) == SYS_ID_rename) || (id(c) == SYS_ID_renameat) ||
+                   (id(c) == SYS_ID_renameat2))
             r = renameat2(ch.parent[0], ch.last[0], ch.parent[1], ch.last[1],
-                          is(c, "renameat2") ? (unsigned)arg(c, 4) : 0);
-        else if (is(c, "link") || is(c, "linkat"))
+                          (id(c) == SYS_ID_renameat2) ? (unsigned)arg(c, 4) : 0);
+        else if ((id(c) == SYS_ID_link) || (id(c) == SYS_ID_linkat))
             r = linkat(ch.parent[0], ch.last[0], ch.parent[1], ch.last[1], 0);
-        else if (is(c, "symlink") || is(c, "symlinkat"))
+        else if ((id(c) == SYS_ID_symlink) || (id(c) == SYS_ID_symlinkat))
             r = symlinkat(c->call->linkname ? c->call->linkname : "", ch.parent[0], ch.last[0]);
         else
             r = -ENOSYS;
@@ -542,13 +545,14 @@ static long do_change(const struct emu_ctx *c)
 /* chmod, chown, truncate, utimes: on the object itself, through an O_PATH fd of it. */
 static int read_times(const struct emu_ctx *c, struct timespec ts[2], bool *ret_null)
 {
-    uint64_t addr = is(c, "utimensat") || is(c, "futimesat") ? arg(c, 2) : arg(c, 1);
+    uint64_t addr =
+        (id(c) == SYS_ID_utimensat) || (id(c) == SYS_ID_futimesat) ? arg(c, 2) : arg(c, 1);
     *ret_null = addr == 0;
     if (!addr)
         return 0;
-    if (is(c, "utimensat"))
+    if ((id(c) == SYS_ID_utimensat))
         return tr_read_mem(c->n->pid, addr, ts, 2 * sizeof(*ts)) < 0 ? -EFAULT : 0;
-    if (is(c, "utime")) {
+    if ((id(c) == SYS_ID_utime)) {
         struct utimbuf u;
         if (tr_read_mem(c->n->pid, addr, &u, sizeof(u)) < 0)
             return -EFAULT;
@@ -567,29 +571,22 @@ static int read_times(const struct emu_ctx *c, struct timespec ts[2], bool *ret_
     return 0;
 }
 
-static long do_on_object(const struct emu_ctx *c)
+/* TS: the times read from the caller (before taking its identity), NULL_TIMES for "now". */
+static long do_on_object(const struct emu_ctx *c, const struct timespec ts[2], bool null_times)
 {
-    struct timespec ts[2];
-    bool null_times = false;
-    bool times = is(c, "utime") || is(c, "utimes") || is(c, "utimensat") || is(c, "futimesat");
-    if (times) {
-        int r = read_times(c, ts, &null_times);
-        if (r < 0)
-            return r;
-    }
     int fd = open_object(c, 0);
     if (fd < 0)
         return fd;
     char self[48];
     snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
     long r;
-    if (is(c, "chmod") || is(c, "fchmodat"))
-        r = chmod(self, (mode_t)arg(c, is(c, "chmod") ? 1 : 2) & 07777);
-    else if (is(c, "chown") || is(c, "lchown"))
+    if ((id(c) == SYS_ID_chmod) || (id(c) == SYS_ID_fchmodat))
+        r = chmod(self, (mode_t)arg(c, (id(c) == SYS_ID_chmod) ? 1 : 2) & 07777);
+    else if ((id(c) == SYS_ID_chown) || (id(c) == SYS_ID_lchown))
         r = fchownat(fd, "", (uid_t)arg(c, 1), (gid_t)arg(c, 2), AT_EMPTY_PATH);
-    else if (is(c, "fchownat"))
+    else if ((id(c) == SYS_ID_fchownat))
         r = fchownat(fd, "", (uid_t)arg(c, 2), (gid_t)arg(c, 3), AT_EMPTY_PATH);
-    else if (is(c, "truncate"))
+    else if ((id(c) == SYS_ID_truncate))
         r = truncate(self, (off_t)arg(c, 1));
     else
         r = utimensat(fd, "", null_times ? NULL : ts, AT_EMPTY_PATH);
@@ -601,14 +598,24 @@ static long do_on_object(const struct emu_ctx *c)
 
 static int emu_change(const struct emu_ctx *c)
 {
+    enum sys_id i = id(c);
+    bool times =
+        i == SYS_ID_utime || i == SYS_ID_utimes || i == SYS_ID_utimensat || i == SYS_ID_futimesat;
+    struct timespec ts[2];
+    bool null_times = false;
+    /* The caller's memory is read as the supervisor, before taking the caller's identity. */
+    if (times) {
+        int t = read_times(c, ts, &null_times);
+        if (t < 0)
+            return answer(c, t);
+    }
     int became = become(c->proc, false);
     int r = became < 0 ? became : 0;
     long res = r;
     if (r == 0) {
-        bool object = is(c, "chmod") || is(c, "fchmodat") || is(c, "chown") || is(c, "lchown") ||
-                      is(c, "fchownat") || is(c, "truncate") || is(c, "utime") || is(c, "utimes") ||
-                      is(c, "utimensat") || is(c, "futimesat");
-        res = object ? do_on_object(c) : do_change(c);
+        bool object = times || i == SYS_ID_chmod || i == SYS_ID_fchmodat || i == SYS_ID_chown ||
+                      i == SYS_ID_lchown || i == SYS_ID_fchownat || i == SYS_ID_truncate;
+        res = object ? do_on_object(c, ts, null_times) : do_change(c);
     }
     unbecome_if(became);
     return answer(c, res < 0 ? res : 0);
@@ -623,9 +630,10 @@ static int emu_change(const struct emu_ctx *c)
 static int emu_xattr(const struct emu_ctx *c)
 {
     const char *name_ = sys_name(c->n->data.nr);
+    enum sys_id i = id(c);
     /* lgetxattr -> getxattr, llistxattr -> listxattr (but listxattr stays) */
-    bool l_form = strncmp(name_, "lget", 4) == 0 || strncmp(name_, "lset", 4) == 0 ||
-                  strncmp(name_, "lrem", 4) == 0 || strncmp(name_, "llist", 5) == 0;
+    bool l_form = i == SYS_ID_lgetxattr || i == SYS_ID_lsetxattr || i == SYS_ID_lremovexattr ||
+                  i == SYS_ID_llistxattr;
     const char *op = l_form ? name_ + 1 : name_;
     bool list = streq(op, "listxattr");
     char attr[XATTR_NAME_MAX + 1];
@@ -732,29 +740,22 @@ static int gather_iov(const struct emu_ctx *c, struct buf *out)
 static int emu_socket(const struct emu_ctx *c)
 {
     const struct tr_call *call = c->call;
-    long pidfd = syscall(SYS_pidfd_open, c->proc->tgid, 0);
-    if (pidfd < 0)
-        return -ESRCH;
-    if (!notify_id_valid(c->listener, c->n->id)) {
-        close((int)pidfd);
-        return -ESRCH;
-    }
-    long sock = syscall(SYS_pidfd_getfd, pidfd, (int)arg(c, 0), 0);
-    close((int)pidfd);
+    /* The process's own pidfd: its descriptor table, not that of whoever has its pid now. */
+    long sock = syscall(SYS_pidfd_getfd, c->proc->pidfd, (int)arg(c, 0), 0);
     if (sock < 0)
         return answer(c, -errno);
     long r;
-    if (is(c, "connect")) {
+    if ((id(c) == SYS_ID_connect)) {
         r = connect((int)sock, (const struct sockaddr *)&call->addr, call->addr_len);
-    } else if (is(c, "bind")) {
+    } else if ((id(c) == SYS_ID_bind)) {
         r = may_bind_port(c, &call->addr)
                 ? bind((int)sock, (const struct sockaddr *)&call->addr, call->addr_len)
                 : (errno = EACCES, -1);
     } else {
         struct buf data = {0};
-        int err =
-            is(c, "sendmsg") ? gather_iov(c, &data) : read_data(c, arg(c, 1), arg(c, 2), &data);
-        int flags = (int)arg(c, is(c, "sendmsg") ? 2 : 3);
+        int err = (id(c) == SYS_ID_sendmsg) ? gather_iov(c, &data)
+                                            : read_data(c, arg(c, 1), arg(c, 2), &data);
+        int flags = (int)arg(c, (id(c) == SYS_ID_sendmsg) ? 2 : 3);
         if (err) {
             errno = err;
             r = -1;
@@ -850,13 +851,22 @@ static const struct {
      "as execve: the exec runs, then the executable is compared with the file permitted"},
 };
 
+static short row_of[SYS_NR_LIMIT]; /* row + 1 of call NR in TABLE, 0 for none */
+static pthread_once_t rows_once = PTHREAD_ONCE_INIT;
+
+static void index_rows(void)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(table); i++) {
+        int nr = sys_number(table[i].syscall);
+        if (nr >= 0)
+            row_of[nr] = (short)(i + 1);
+    }
+}
+
 static int find(int nr)
 {
-    const char *name = sys_name(nr);
-    for (unsigned i = 0; name && i < ARRAY_SIZE(table); i++)
-        if (streq(table[i].syscall, name))
-            return (int)i;
-    return -1;
+    pthread_once(&rows_once, index_rows);
+    return nr >= 0 && nr < SYS_NR_LIMIT ? row_of[nr] - 1 : -1;
 }
 
 enum emu_kind emu_kind_of(int nr, const char **ret_reason)
@@ -887,9 +897,7 @@ bool emu_can_perform(int nr, const struct tr_call *call)
     if (call->n_paths == 0 || !call->paths[0].resolved)
         return false;
     /* Two-path calls need both; a link through a magic link has no race-free form here. */
-    const char *name = sys_name(nr);
-    bool two = streq(name, "rename") || streq(name, "renameat") || streq(name, "renameat2") ||
-               streq(name, "link") || streq(name, "linkat");
+    bool two = sys_flags_of(nr) & SYS_F_TWO_PATHS;
     if (two && (call->n_paths < 2 || call->paths[0].via || call->paths[1].via))
         return false;
     return true;
@@ -901,12 +909,20 @@ bool emu_may_block(int nr)
     return i >= 0 && table[i].fn == emu_socket;
 }
 
-int emu_perform(const struct emu_ctx *c)
+int emu_perform(const struct emu_ctx *ctx)
 {
-    int i = find(c->n->data.nr);
+    int i = find(ctx->n->data.nr);
     if (i < 0 || !table[i].fn)
         return -ENOSYS;
-    return table[i].fn(c);
+    /* The caller's root is reached through its /proc entry, which is the supervisor's right to
+     * open, not the caller's: opened before the call takes the caller's identity. */
+    struct emu_ctx c = *ctx;
+    c.rootfd =
+        c.proc->root_prefix[0] ? open(c.proc->root_prefix, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    int r = table[i].fn(&c);
+    if (c.rootfd >= 0)
+        close(c.rootfd);
+    return r;
 }
 
 const struct emu_continue_row *emu_continue_table(unsigned *ret_n)

@@ -23,6 +23,7 @@ struct emu_ctx {
      * interrupted ADDFD leaves it answered with nothing), so nothing may interrupt it. */
     void (*answering)(void *data);
     void *data;
+    int rootfd; /* set by emu_perform: the caller's root when it is not ours, else -1 */
 };
 
 /* How a call with pointer arguments is enforced once permitted. */
@@ -57,6 +58,7 @@ struct emu_continue_row {
 };
 const struct emu_continue_row *emu_continue_table(unsigned *ret_n);
 
-/* Called once by a host before emulating: the supervisor's own umask must not add to the
- * target's. */
+/* Reads the host process's own identity (once, whoever calls first). A thread that performs
+ * calls must have a umask of 0 of its own (unshare(CLONE_FS)): the caller's umask is applied by
+ * hand and the supervisor's must not add to it. */
 void emu_init(void);

@@ -12,140 +12,23 @@
 #include "store.h"
 #include "util.h"
 
-/* io_uring operations are never seen by seccomp (REFERENCE.md 3): refused, so that programs fall
- * back to ordinary calls. */
-static const char *const refused[] = {"io_uring_setup", "io_uring_enter", "io_uring_register"};
-
-/* The supervisor must see these whatever the policy says: it tracks what each process runs, the
- * credentials, umask and root it performs calls with, and it refuses calls aimed at itself. */
-static const char *const always_notified[] = {
-    "execve",
-    "execveat",
-    "chroot",
-    "pivot_root",
-    "setns",
-    "setuid",
-    "setgid",
-    "setreuid",
-    "setregid",
-    "setresuid",
-    "setresgid",
-    "setfsuid",
-    "setfsgid",
-    "setgroups",
-    "capset",
-    "umask",
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "kcmp",
-    "pidfd_open",
-    "kill",
-    "tkill",
-    "tgkill",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-    "prlimit64",
-    "get_robust_list",
-};
-
-/* Calls that touch nothing outside the process's own memory, descriptors it already holds, or its
- * own scheduling: with an open set of programs, a first-policy permit of one of these may still be
- * decided in the kernel. */
-static const char *const harmless[] = {
-    "read",
-    "write",
-    "readv",
-    "writev",
-    "pread64",
-    "pwrite64",
-    "preadv",
-    "pwritev",
-    "close",
-    "fstat",
-    "lseek",
-    "brk",
-    "mmap",
-    "munmap",
-    "mremap",
-    "mprotect",
-    "madvise",
-    "rt_sigaction",
-    "rt_sigprocmask",
-    "rt_sigreturn",
-    "sigaltstack",
-    "exit",
-    "exit_group",
-    "futex",
-    "set_robust_list",
-    "get_robust_list",
-    "set_tid_address",
-    "rseq",
-    "arch_prctl",
-    "getpid",
-    "gettid",
-    "getppid",
-    "getuid",
-    "geteuid",
-    "getgid",
-    "getegid",
-    "getgroups",
-    "getresuid",
-    "getresgid",
-    "getpgrp",
-    "getpgid",
-    "getsid",
-    "clock_gettime",
-    "clock_getres",
-    "gettimeofday",
-    "time",
-    "nanosleep",
-    "clock_nanosleep",
-    "sched_yield",
-    "getrandom",
-    "poll",
-    "ppoll",
-    "select",
-    "pselect6",
-    "epoll_wait",
-    "epoll_pwait",
-    "epoll_pwait2",
-    "dup",
-    "dup2",
-    "dup3",
-    "pipe",
-    "pipe2",
-    "uname",
-    "getcwd",
-    "getdents64",
-    "umask",
-    "sysinfo",
-    "times",
-    "getrusage",
-    "wait4",
-    "waitid",
-    "pause",
-    "alarm",
-    "restart_syscall",
-};
-
-static void set_by_name(struct filter_plan *plan, const char *const *names, size_t n,
-                        enum filter_action action, int err)
+/* What is decided whatever the policies say (common/syscalls.c's flags): io_uring is refused
+ * (its operations are never seen by seccomp, so programs fall back to ordinary calls), and the
+ * calls the supervisor must see always reach it. */
+static void plan_fixed(struct filter_plan *plan)
 {
-    for (size_t i = 0; i < n; i++) {
-        int nr = sys_number(names[i]);
-        if (nr >= 0 && nr < SYS_NR_LIMIT) {
-            plan->action[nr] = action;
-            plan->err[nr] = (unsigned short)err;
+    for (int nr = 0; nr < SYS_NR_LIMIT; nr++) {
+        unsigned flags = sys_flags_of(nr);
+        if (flags & SYS_F_REFUSED) {
+            plan->action[nr] = FILTER_ERRNO;
+            plan->err[nr] = ENOSYS;
+            plan->fixed[nr] = true;
+        } else if (flags & SYS_F_NOTIFY) {
+            plan->action[nr] = FILTER_NOTIFY;
+            plan->err[nr] = 0;
             plan->fixed[nr] = true;
         }
     }
-}
-
-static void plan_fixed(struct filter_plan *plan)
-{
-    set_by_name(plan, refused, ARRAY_SIZE(refused), FILTER_ERRNO, ENOSYS);
-    set_by_name(plan, always_notified, ARRAY_SIZE(always_notified), FILTER_NOTIFY, 0);
 }
 
 void filter_plan_learn(struct filter_plan *plan)
@@ -175,15 +58,6 @@ enum filter_action filter_policy_decision(const struct policy *policy, int nr, i
     return FILTER_NOTIFY; /* uncovered: logged or asked by the supervisor */
 }
 
-static bool is_harmless(int nr)
-{
-    const char *name = sys_name(nr);
-    for (size_t i = 0; name && i < ARRAY_SIZE(harmless); i++)
-        if (streq(harmless[i], name))
-            return true;
-    return false;
-}
-
 void filter_plan_policies(struct filter_plan *plan, const struct policy *const *policies, size_t n,
                           bool open)
 {
@@ -198,7 +72,7 @@ void filter_plan_policies(struct filter_plan *plan, const struct policy *const *
             if (filter_policy_decision(policies[i], nr, &err) != a || err != err0)
                 a = FILTER_NOTIFY;
         }
-        if (open && !(a == FILTER_ALLOW && is_harmless(nr)))
+        if (open && !(a == FILTER_ALLOW && (sys_flags_of(nr) & SYS_F_HARMLESS)))
             a = FILTER_NOTIFY;
         plan->action[nr] = (unsigned char)a;
         plan->err[nr] = (unsigned short)err0;
@@ -219,7 +93,7 @@ static const char *exact_exec_target(const struct pol_rule *r)
 }
 
 void filter_plan_session(struct filter_plan *plan, struct store *store, const char *first,
-                         bool ask_mode, bool inherit)
+                         bool ask_mode, bool inherit, bool complain)
 {
     struct store_policy held[MAX_SESSION_POLICIES];
     const char *names[MAX_SESSION_POLICIES];
@@ -232,7 +106,7 @@ void filter_plan_session(struct filter_plan *plan, struct store *store, const ch
         held[n].policy = NULL;
     set[n] = held[n].policy ? held[n].policy : &empty;
     n++;
-    int execs[] = {sys_number("execve"), sys_number("execveat")};
+    int execs[] = {sys_nr_of(SYS_ID_execve), sys_nr_of(SYS_ID_execveat)};
     for (size_t i = 0; i < n && !inherit; i++) {
         for (size_t k = 0; k < set[i]->n_rules; k++) {
             const struct pol_rule *r = &set[i]->rules[k];
@@ -258,6 +132,9 @@ void filter_plan_session(struct filter_plan *plan, struct store *store, const ch
         }
     }
     filter_plan_policies(plan, set, n, open);
+    for (int nr = 0; complain && nr < SYS_NR_LIMIT; nr++)
+        if (plan->action[nr] == FILTER_ERRNO && !plan->fixed[nr])
+            plan->action[nr] = FILTER_NOTIFY;
     for (size_t i = 0; i < n; i++)
         if (held[i].policy)
             store_policy_release(&held[i]);

@@ -33,8 +33,10 @@ struct store;
  * FIRST's and, transitively, those of the programs its policies let it execute by exact name; an
  * execve rule of any other form (or ask mode, where a person may permit anything) leaves the set
  * open. With INHERIT, FIRST's policy governs all. */
+/* With COMPLAIN, nothing is denied in the kernel: the supervisor permits what the policies deny
+ * and logs it. */
 void filter_plan_session(struct filter_plan *plan, struct store *store, const char *first,
-                         bool ask_mode, bool inherit);
+                         bool ask_mode, bool inherit, bool complain);
 /* How one policy decides call NR if the kernel may decide it, else FILTER_NOTIFY; *ret_err is the
  * errno for FILTER_ERRNO. Exposed for tests. */
 enum filter_action filter_policy_decision(const struct policy *policy, int nr, int *ret_err);

@@ -28,6 +28,12 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 /* What the child reports on its pipe before exec; the pipe closes on a successful exec. */
 struct child_report {
@@ -74,6 +80,14 @@ static _Noreturn void child(const struct launch_options *o, int fd)
     sigprocmask(SIG_SETMASK, &none, NULL);
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
+    /* A session and process group of its own: kill(0, …) and its process group's signals reach
+     * the program's tree, never the launcher; the terminal is no longer its controlling one, so
+     * it cannot push input into the caller's shell (TIOCSTI). */
+    setsid();
+    /* Inherited descriptors end at the exec, but those the caller asked to keep. */
+    syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
+    for (size_t i = 0; i < o->n_keep_fds; i++)
+        fcntl(o->keep_fds[i], F_SETFD, 0);
     if (o->set_creds) {
         if (setgroups(o->n_groups, o->groups) < 0 || setresgid(o->gid, o->gid, o->gid) < 0 ||
             setresuid(o->uid, o->uid, o->uid) < 0) {

@@ -14,6 +14,10 @@ struct launch_options {
     const gid_t *groups; /* supplementary groups for -c */
     size_t n_groups;
     const struct sock_fprog *filter;
+    /* Descriptors above stderr that the program inherits (-k); every other one is closed, so
+     * that nothing the launcher's caller held (an io_uring, a socket) reaches the program. */
+    const int *keep_fds;
+    size_t n_keep_fds;
 };
 
 struct launch_child {

@@ -166,6 +166,17 @@ static char *named_literal(const struct pol_expr *e, const struct pol_request *r
     return NULL;
 }
 
+/* How a missing object's PATH reads to a comparison with STR: as OpenBSD spelled it when STR
+ * names the prefix (with the leading slash of OpenBSD's later spelling if STR has it), else NULL:
+ * the path itself. */
+static char *missing_spelling(const char *str, const char *path)
+{
+    static const char slashed[] = "/" POL_NONEXISTENT;
+    if (strncmp(str, slashed, strlen(slashed)) == 0)
+        return xasprintf("%s: %s", slashed, path);
+    return strstr(str, POL_NONEXISTENT) ? xasprintf("%s: %s", POL_NONEXISTENT, path) : NULL;
+}
+
 static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bool *read_memory)
 {
     const struct pol_value *v = find_arg(req, e->arg, e->ordinal);
@@ -173,9 +184,7 @@ static bool eval_cmp(const struct pol_expr *e, const struct pol_request *req, bo
         return false; /* the call has no such argument: the comparison cannot hold */
     if (v->from_memory)
         *read_memory = true;
-    _cleanup_free_ char *spelled = v->missing && strstr(e->value, POL_NONEXISTENT)
-                                       ? xasprintf("%s: %s", POL_NONEXISTENT, v->value)
-                                       : NULL;
+    _cleanup_free_ char *spelled = v->missing ? missing_spelling(e->value, v->value) : NULL;
     const char *arg = spelled ? spelled : v->value;
     if (!e->has_vars) {
         _cleanup_free_ char *named = named_literal(e, req);
@@ -246,11 +255,19 @@ static bool predicate_holds(const struct pol_predicate *pred, const struct pol_r
     return false;
 }
 
+bool pol_rule_has_call(const struct pol_rule *rule, int nr)
+{
+    for (unsigned i = 0; i < rule->n_calls; i++)
+        if (rule->calls[i] == nr)
+            return true;
+    return false;
+}
+
 bool pol_rule_names_call(const struct pol_rule *rule, int nr)
 {
     if (rule->alias != SYS_ALIAS_NONE)
         return sys_alias_may_contain(rule->alias, nr);
-    return rule->nr >= 0 && rule->nr == nr;
+    return pol_rule_has_call(rule, nr);
 }
 
 bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req,
@@ -258,7 +275,7 @@ bool pol_rule_matches(const struct pol_rule *rule, const struct pol_request *req
 {
     bool read_memory = false;
     bool applies = rule->alias != SYS_ALIAS_NONE ? rule->alias == req->alias
-                                                 : rule->nr >= 0 && rule->nr == req->nr;
+                                                 : pol_rule_has_call(rule, req->nr);
     bool match = applies && predicate_holds(&rule->pred, req) &&
                  (!rule->expr || eval(rule->expr, req, &read_memory));
     if (ret_read_memory && read_memory)

@@ -17,10 +17,22 @@ static const char *const by_handle[] = {"open_by_handle_at", "name_to_handle_at"
 /* Whether every call that LATER is about is also one that EARLIER is about. */
 static bool covers(const struct pol_rule *earlier, const struct pol_rule *later)
 {
-    if (earlier->alias != SYS_ALIAS_NONE)
-        return later->alias == earlier->alias ||
-               (later->nr >= 0 && sys_alias_always_contains(earlier->alias, later->nr));
-    return later->alias == SYS_ALIAS_NONE && later->nr >= 0 && later->nr == earlier->nr;
+    if (later->alias != SYS_ALIAS_NONE)
+        return later->alias == earlier->alias;
+    for (unsigned i = 0; i < later->n_calls; i++)
+        if (earlier->alias != SYS_ALIAS_NONE
+                ? !sys_alias_always_contains(earlier->alias, later->calls[i])
+                : !pol_rule_has_call(earlier, later->calls[i]))
+            return false;
+    return later->n_calls > 0;
+}
+
+/* Whether EARLIER shadows LATER only because OpenBSD names that are apart there are one call
+ * here (__thrsleep and __thrwakeup are futex), and both decide alike: then nothing is lost. */
+static bool merged_alike(const struct pol_rule *earlier, const struct pol_rule *later)
+{
+    return (earlier->compat || later->compat) && earlier->action == later->action &&
+           earlier->err == later->err && earlier->log == later->log;
 }
 
 static bool schema_has(int nr, const char *arg)
@@ -32,11 +44,14 @@ static bool schema_has(int nr, const char *arg)
     return false;
 }
 
-/* Whether the call or some call of the alias that R names has an argument called ARG. */
+/* Whether some call that R names, or of its alias, has an argument called ARG. */
 static bool rule_has_arg(const struct pol_rule *r, const char *arg)
 {
+    for (unsigned i = 0; i < r->n_calls; i++)
+        if (schema_has(r->calls[i], arg))
+            return true;
     if (r->alias == SYS_ALIAS_NONE)
-        return schema_has(r->nr, arg);
+        return false;
     unsigned n;
     const struct sys_alias_member *m = sys_alias_table(&n);
     for (unsigned i = 0; i < n; i++)
@@ -60,10 +75,10 @@ static void check_args(const struct pol_rule *r, const struct pol_expr *e, struc
 static size_t rule_calls(const struct pol_rule *r, int *ret, size_t max)
 {
     if (r->alias == SYS_ALIAS_NONE) {
-        if (r->nr < 0 || max == 0)
-            return 0;
-        ret[0] = r->nr;
-        return 1;
+        size_t k = 0;
+        for (unsigned i = 0; i < r->n_calls && k < max; i++)
+            ret[k++] = r->calls[i];
+        return k;
     }
     unsigned n;
     const struct sys_alias_member *m = sys_alias_table(&n);
@@ -148,7 +163,7 @@ static void check_alone(const struct pol_rule *r, struct pol_diags *d)
                       r->as_user ? r->as_user : "", r->as_group ? ":" : "",
                       r->as_group ? r->as_group : "");
     for (size_t i = 0; i < ARRAY_SIZE(by_handle); i++)
-        if (r->action != POL_DENY && r->nr >= 0 && r->nr == sys_number(by_handle[i]))
+        if (r->action != POL_DENY && pol_rule_has_call(r, sys_number(by_handle[i])))
             pol_diags_add(d, POL_WARNING, r->line, r->col ? r->col : 1,
                           "'%s' reaches files by a handle, not a path: permitting it bypasses "
                           "every path rule of this policy (deny it)",
@@ -220,13 +235,15 @@ static bool shadows(const struct pol_rule *e, const struct pol_rule *l)
 /* Rules are grouped by what they are about: a call (its number) or an alias (after them). */
 #define N_KEYS (SYS_NR_LIMIT + SYS_ALIAS_MAX)
 
+/* A rule about several calls (an OpenBSD name that maps to more than one) is filed under its
+ * first: a rule that covers it must cover that one too. */
 static int key_of(const struct pol_rule *r)
 {
     if (r->include)
         return -1;
     if (r->alias != SYS_ALIAS_NONE)
         return SYS_NR_LIMIT + r->alias;
-    return r->nr >= 0 && r->nr < SYS_NR_LIMIT ? r->nr : -1;
+    return r->n_calls > 0 && r->calls[0] >= 0 && r->calls[0] < SYS_NR_LIMIT ? r->calls[0] : -1;
 }
 
 /* The keys whose rules may cover rule R: its own, and the aliases that always hold its call. */
@@ -238,7 +255,7 @@ static size_t candidate_keys(const struct pol_rule *r, int *ret)
     size_t n = 0;
     ret[n++] = own;
     for (int a = SYS_ALIAS_NONE + 1; a < SYS_ALIAS_MAX && r->alias == SYS_ALIAS_NONE; a++)
-        if (sys_alias_always_contains(a, r->nr))
+        if (r->n_calls > 0 && sys_alias_always_contains(a, r->calls[0]))
             ret[n++] = SYS_NR_LIMIT + a;
     return n;
 }
@@ -352,7 +369,11 @@ static size_t shadowing_rule(const struct shadow_index *x, size_t i)
 static void report_shadow(const struct policy *pol, size_t i, size_t j, struct pol_diags *d)
 {
     const struct pol_rule *r = &pol->rules[i], *by = &pol->rules[j];
-    if (by->origin)
+    if (merged_alike(by, r))
+        pol_diags_add(d, POL_NOTE, r->line, 1,
+                      "the rule on line %u already decides every '%s' call here, alike", by->line,
+                      r->name);
+    else if (by->origin)
         pol_diags_add(d, POL_WARNING, r->line, 1,
                       "rule can never match: include \"%s\" on line %u brings in a rule (%s, line "
                       "%u) that matches every call this one matches, and the first matching rule "
@@ -408,7 +429,7 @@ static void lint_policy(const struct policy *pol, struct pol_diags *d, bool all)
         for (size_t k = 0; k < n; k++)
             if (first_memory[calls[k]] == SIZE_MAX && uses_memory(r->expr, calls[k]))
                 first_memory[calls[k]] = i;
-        bool own = !r->origin && !r->include && (r->nr >= 0 || r->alias != SYS_ALIAS_NONE);
+        bool own = !r->origin && !r->include && (r->n_calls > 0 || r->alias != SYS_ALIAS_NONE);
         if (own) {
             size_t dup = all ? duplicate_of(&t, i, pol_rule_print(r)) : SIZE_MAX;
             size_t by = dup == SIZE_MAX ? shadowing_rule(&x, i) : SIZE_MAX;

@@ -261,6 +261,7 @@ static void expr_free(struct pol_expr *e)
     expr_free(e->left);
     expr_free(e->right);
     free(e->arg);
+    free(e->written);
     free(e->value);
     if (e->re) {
         regfree(e->re);
@@ -290,10 +291,27 @@ static bool scan_vars(const char *s, const char **ret_unknown, size_t *ret_unkno
     return any;
 }
 
+/* The first "${NAME}" in S, a make variable (OpenBSD's ports tree wrote its filter with them and
+ * substituted them with sed); *ret_len gets its length. NULL when there is none. */
+static const char *find_make_var(const char *s, size_t *ret_len)
+{
+    for (const char *d = strstr(s, "${"); d; d = strstr(d + 1, "${")) {
+        size_t n = 2;
+        while (isalnum((unsigned char)d[n]) || d[n] == '_')
+            n++;
+        if (n > 2 && d[n] == '}') {
+            *ret_len = n + 1;
+            return d;
+        }
+    }
+    return NULL;
+}
+
 struct rule_ctx {
     struct parser *p;
     struct pol_diags *diags; /* for warnings; may be NULL */
     unsigned line;
+    const struct sys_compat *compat; /* the OpenBSD row the rule's name maps through, or NULL */
 };
 
 static struct pol_expr *new_expr(struct parser *p, enum pol_expr_type type)
@@ -309,10 +327,34 @@ static struct pol_expr *new_expr(struct parser *p, enum pol_expr_type type)
 
 static struct pol_expr *parse_or(struct rule_ctx *c, unsigned depth);
 
+/* An argument written with OpenBSD's name or numbering ("string", setegid's "gid") becomes ours;
+ * E keeps what was written for the printer, and a note says what it was taken as. */
+static void translate_arg(struct rule_ctx *c, struct pol_expr *e, size_t pos)
+{
+    const char *name;
+    unsigned ordinal;
+    if (!sys_compat_arg(c->compat, e->arg, e->ordinal, &name, &ordinal))
+        return;
+    e->written = e->has_ordinal ? xasprintf("%s[%u]", e->arg, e->ordinal) : xstrdup(e->arg);
+    free(e->arg);
+    e->arg = xstrdup(name);
+    e->ordinal = ordinal;
+    e->has_ordinal = ordinal > 0;
+    char index[16] = "";
+    if (ordinal)
+        snprintf(index, sizeof(index), "[%u]", ordinal);
+    if (c->diags)
+        pol_diags_add(c->diags, POL_NOTE, c->line, (unsigned)pos + 1,
+                      "OpenBSD's argument '%s' is read as '%s%s' here", e->written, e->arg, index);
+}
+
 static struct pol_expr *parse_cmp(struct rule_ctx *c)
 {
     struct parser *p = c->p;
-    if (!sys_arg_name_known(p->tok.text)) {
+    const char *name;
+    unsigned unused;
+    sys_compat_arg(c->compat, p->tok.text, 0, &name, &unused);
+    if (!sys_arg_name_known(name)) {
         fail_at(p, p->tok.start,
                 "unknown argument '%.40s' (expected an argument such as "
                 "filename, sockaddr, oflags, uid, signame, or 'true', 'not', '(')",
@@ -322,6 +364,7 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
     struct pol_expr *e = new_expr(p, POL_EXPR_CMP);
     if (!e)
         return NULL;
+    size_t arg_pos = p->tok.start;
     e->arg = steal_pointer(&p->tok.text);
     next(p);
     if (p->tok.type == T_LBRACK) {
@@ -339,6 +382,7 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
         }
         next(p);
     }
+    translate_arg(c, e, arg_pos);
     int op = -1;
     for (int i = 0; p->tok.type == T_WORD && i < POL_OP_MAX; i++)
         if (streq(op_names[i], p->tok.text))
@@ -363,6 +407,12 @@ static struct pol_expr *parse_cmp(struct rule_ctx *c)
                       "unknown variable '%.*s' is kept as written (known: $HOME, $USER, $CWD, "
                       "$PID, $TID)",
                       (int)unknown_len, unknown);
+    const char *make_var = find_make_var(e->value, &unknown_len);
+    if (make_var && c->diags)
+        pol_diags_add(c->diags, POL_WARNING, c->line, (unsigned)value_pos + 1,
+                      "'%.*s' is a make variable, kept as written: substitute it before use "
+                      "(sed -e 's,%.*s,/path,g')",
+                      (int)unknown_len, make_var, (int)unknown_len, make_var);
     if (e->op == POL_OP_RE && !e->has_vars) {
         e->re = xmalloc(sizeof(*e->re));
         int r = regcomp(e->re, e->value, REG_EXTENDED | REG_NOSUB);
@@ -622,7 +672,6 @@ static bool parse_include(struct parser *p, struct pol_rule *r)
     }
     r->include = steal_pointer(&p->tok.text);
     r->name = xstrdup("include");
-    r->nr = -1;
     r->alias = SYS_ALIAS_NONE;
     next(p);
     if (p->tok.type != T_END) {
@@ -630,6 +679,39 @@ static bool parse_include(struct parser *p, struct pol_rule *r)
         return false;
     }
     return true;
+}
+
+/* The calls that rule R (not an alias) is about, with a note for each OpenBSD name mapped and a
+ * warning for a name that has no call here. */
+static void resolve_calls(struct rule_ctx *c, struct pol_rule *r, size_t name_pos)
+{
+    int err = sys_calls_for_name(r->name, r->calls, &r->n_calls, &r->compat);
+    unsigned col = (unsigned)name_pos + 1;
+    if (!c->diags || (err == 0 && !r->compat))
+        return;
+    if (err == -ENOENT) {
+        pol_diags_add(c->diags, POL_WARNING, c->line, col,
+                      "unknown system call '%s' on this architecture: the rule never matches",
+                      r->name);
+        return;
+    }
+    const char *how = r->compat->how;
+    if (err < 0) {
+        pol_diags_add(c->diags, POL_WARNING, c->line, col,
+                      "OpenBSD's '%s' has no Linux counterpart%s%s%s: the rule never matches",
+                      r->name, how ? " (Linux: " : "", how ? how : "", how ? ")" : "");
+        return;
+    }
+    /* A name that is a Linux call too is listed first among its calls. */
+    bool linux_too = streq(sys_name(r->calls[0]), r->name);
+    struct buf calls = {0};
+    for (unsigned i = linux_too; i < r->n_calls; i++)
+        buf_printf(&calls, "%s%s", i > linux_too ? ", " : "", sys_name(r->calls[i]));
+    pol_diags_add(c->diags, POL_NOTE, c->line, col,
+                  linux_too ? "'%s' covers %s too on Linux%s%s%s"
+                            : "OpenBSD's '%s' is %s on Linux%s%s%s",
+                  r->name, calls.data, how ? " (" : "", how ? how : "", how ? ")" : "");
+    buf_free(&calls);
 }
 
 /* Parses "PREFIX-NAME: BODY" from the line in P into R; false when it reported an error. */
@@ -669,11 +751,9 @@ static bool parse_rule_text(struct rule_ctx *c, struct pol_rule *r)
     }
     r->name = xstrndup(p->s + name_pos, name_len);
     r->alias = sys_alias_from_name(r->name);
-    r->nr = r->alias == SYS_ALIAS_NONE ? sys_number(r->name) : -1;
-    if (r->alias == SYS_ALIAS_NONE && r->nr < 0 && c->diags)
-        pol_diags_add(c->diags, POL_WARNING, c->line, (unsigned)name_pos + 1,
-                      "unknown system call '%s' on this architecture: the rule never matches",
-                      r->name);
+    if (r->alias == SYS_ALIAS_NONE)
+        resolve_calls(c, r, name_pos);
+    c->compat = r->compat;
     p->pos = (size_t)(colon - p->s) + 1;
     next(p);
     if (p->tok.type == T_WORD && action_from_word(p->tok.text) >= 0)
@@ -722,6 +802,8 @@ void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, un
     va_end(ap);
     if (sev == POL_ERROR)
         d->n_errors++;
+    if (sev == POL_NOTE)
+        d->n_notes++;
 }
 
 void pol_diags_clear(struct pol_diags *d)
@@ -730,7 +812,7 @@ void pol_diags_clear(struct pol_diags *d)
         free(d->v[i].msg);
     free(d->v);
     d->v = NULL;
-    d->n = d->n_errors = 0;
+    d->n = d->n_errors = d->n_notes = 0;
 }
 
 static int diag_cmp(const void *a, const void *b)
@@ -759,9 +841,11 @@ char *pol_diags_format(const struct pol_diags *d, const char *filename)
 {
     struct buf b = {0};
     buf_append(&b, "", 0);
+    static const char *const severities[] = {
+        [POL_ERROR] = "error", [POL_WARNING] = "warning", [POL_NOTE] = "note"};
     for (size_t i = 0; i < d->n; i++)
         buf_printf(&b, "%s:%u:%u: %s: %s\n", filename, d->v[i].line, d->v[i].col,
-                   d->v[i].severity == POL_ERROR ? "error" : "warning", d->v[i].msg);
+                   severities[d->v[i].severity], d->v[i].msg);
     return buf_steal(&b);
 }
 
@@ -952,8 +1036,9 @@ int pol_parse_rule(const char *line, struct pol_rule **ret, char **ret_error)
         pol_rule_free(r);
         return -EINVAL;
     }
-    if (r->alias == SYS_ALIAS_NONE && r->nr < 0 && !r->include) {
-        *ret_error = xasprintf("unknown system call '%s'", r->name);
+    if (r->alias == SYS_ALIAS_NONE && r->n_calls == 0 && !r->include) {
+        *ret_error = r->compat ? xasprintf("OpenBSD's '%s' has no Linux counterpart", r->name)
+                               : xasprintf("unknown system call '%s'", r->name);
         pol_rule_free(r);
         return -EINVAL;
     }

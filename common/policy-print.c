@@ -10,6 +10,20 @@
 const struct pol_escape pol_escapes[5] = {
     {'"', '"'}, {'\\', '\\'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
 
+/* Whether the UTF-8 sequence at S (LEN bytes) is a character that must not reach a terminal or a
+ * log reader as itself: a C1 control (U+0080-U+009F, which some terminals obey) or an invisible
+ * formatting or direction character (the bidirectional overrides make text read backwards). */
+static bool invisible(const unsigned char *s, size_t len)
+{
+    uint32_t cp = len == 2 ? (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f)
+                  : len == 3
+                      ? (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f)
+                      : 0;
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
 static void quote_into(struct buf *b, const char *str)
 {
     buf_putc(b, '"');
@@ -27,7 +41,8 @@ static void quote_into(struct buf *b, const char *str)
         } else if (s[i] >= 0x20 && s[i] < 0x7f) {
             buf_putc(b, (char)s[i]);
             i++;
-        } else if (s[i] >= 0x80 && utf8_sequence(s + i, n - i)) {
+        } else if (s[i] >= 0x80 && utf8_sequence(s + i, n - i) &&
+                   !invisible(s + i, utf8_sequence(s + i, n - i))) {
             size_t len = utf8_sequence(s + i, n - i);
             buf_append(b, (const char *)s + i, len);
             i += len;
@@ -55,9 +70,12 @@ static void expr_into(struct buf *b, const struct pol_expr *e, int parent_prec, 
         buf_puts(b, "true");
         return;
     case POL_EXPR_CMP:
-        buf_puts(b, e->arg);
-        if (e->has_ordinal)
-            buf_printf(b, "[%u]", e->ordinal);
+        if (e->written)
+            buf_puts(b, e->written);
+        else if (e->has_ordinal)
+            buf_printf(b, "%s[%u]", e->arg, e->ordinal);
+        else
+            buf_puts(b, e->arg);
         buf_printf(b, " %s ", pol_op_name(e->op));
         quote_into(b, e->value);
         return;

@@ -36,6 +36,8 @@ struct pol_expr {
     char *arg;        /* argument name: "filename" */
     unsigned ordinal; /* ARG[n]: the n-th argument of that name, 0 when not written */
     bool has_ordinal; /* written with [n] */
+    char *written;    /* "ARG[n]" as written when OpenBSD's name or numbering differs from arg's
+                       * ("string" for linkname), else NULL; the printer keeps it */
     enum pol_op op;
     char *value;   /* the string, escapes resolved */
     bool has_vars; /* value names a variable: $HOME, $USER, $CWD, $PID, $TID */
@@ -69,8 +71,12 @@ struct pol_predicate {
 };
 
 struct pol_rule {
-    char *name;            /* the call or alias after "native-" */
-    int nr;                /* the call's number; -1 for an alias or an unknown name */
+    char *name; /* the call or alias after "native-", as written */
+    /* The native calls the rule is about: the call NAME, or those that OpenBSD's NAME maps to
+     * (compat says which row); none for an alias or a name without a call here. */
+    int calls[SYS_COMPAT_MAX_CALLS];
+    unsigned n_calls;
+    const struct sys_compat *compat;
     enum sys_alias alias;  /* SYS_ALIAS_NONE unless name is an alias */
     struct pol_expr *expr; /* NULL for an unconditional rule */
     enum pol_action action;
@@ -121,6 +127,7 @@ struct pol_file {
 enum pol_severity {
     POL_ERROR,
     POL_WARNING,
+    POL_NOTE, /* what the parser made of a name (an OpenBSD call's Linux counterparts) */
 };
 
 struct pol_diag {
@@ -131,7 +138,7 @@ struct pol_diag {
 
 struct pol_diags {
     struct pol_diag *v;
-    size_t n, n_errors;
+    size_t n, n_errors, n_notes;
 };
 
 /* Parses TEXT (LEN bytes, may hold NULs, which are errors). Always sets *ret to what could be
@@ -179,7 +186,7 @@ void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, un
 void pol_diags_clear(struct pol_diags *d);
 /* Orders by line and column, keeping the order of equal positions. */
 void pol_diags_sort(struct pol_diags *d);
-/* "FILE:LINE:COL: error: message\n" for each, in order. */
+/* "FILE:LINE:COL: error: message\n" (or warning, note) for each, in order. */
 char *pol_diags_format(const struct pol_diags *d, const char *filename);
 
 /* Canonical text. pol_print(policy) parses back to the same policy. */
@@ -208,7 +215,9 @@ struct pol_value {
 
 /* A path whose object does not exist also reads as "<non-existent filename>: /a/b": the form
  * OpenBSD policies compare with. A comparison whose string names this prefix sees that form, and
- * so holds only while the object is missing; every other comparison sees the path itself. */
+ * so holds only while the object is missing; every other comparison sees the path itself. A
+ * string that starts with "/<non-existent filename>" (OpenBSD's later spelling, as in the ports
+ * tree's "/<non-existent filename>: *") sees "/<non-existent filename>: /a/b". */
 #define POL_NONEXISTENT "<non-existent filename>"
 
 struct pol_request {
@@ -243,6 +252,8 @@ void pol_index_free(struct pol_index *index);
 bool pol_var_known(const char *name, size_t n);
 /* Whether RULE is about call NR (by name or by an alias that the call may belong to). */
 bool pol_rule_names_call(const struct pol_rule *rule, int nr);
+/* Whether NR is one of the calls RULE names (aliases aside). */
+bool pol_rule_has_call(const struct pol_rule *rule, int nr);
 
 /* Whether comparison E, whose string names no variable, holds for an argument reading VALUE. */
 bool pol_cmp_holds(const struct pol_expr *e, const char *value);

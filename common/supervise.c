@@ -1,22 +1,26 @@
 /* supervise.c: the engine. One worker at a time blocks in SECCOMP_IOCTL_NOTIF_RECV (the cheapest
- * receive loop, REFERENCE.md 4): the kernel wakes every thread waiting there for each request, so
- * idle workers wait on a condition variable instead (leader and followers). The receiver serves
- * what it receives and receives again; before work that may block (a question for a person, a
- * connect) it hands the receiving role to a follower, starting one if none is idle, and the
- * watchdog does the same for a request served longer than STALL_NS, so one slow call never
- * stalls the other processes. */
+ * receive loop: the kernel wakes every thread waiting there for each request, so idle workers
+ * wait on a condition variable instead). The receiver serves what it receives and receives again.
+ * Before work that may block (a connect, an exec's outcome) it hands the receiving role to an
+ * idle worker, starting one if none is idle, and the host's monitor does the same for a request
+ * served longer than STALL_NS. A question for a person holds no thread: it waits in the session's
+ * table until the host answers it, its deadline passes (a loop timer) or its process dies (the
+ * loop sees the pidfd); the answer's work then runs as a job on an idle worker. */
 #include "supervise.h"
 
-#include <poll.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include "emulate.h"
 #include "errnames.h"
+#include "execwatch.h"
+#include "host.h"
 #include "learn.h"
 #include "notify.h"
 #include "procs.h"
@@ -24,10 +28,37 @@
 #include "translate.h"
 #include "util.h"
 
-#define MAX_WORKERS 64
-#define WAKE_SIGNAL SIGUSR1
-#define WATCH_NS    (10 * 1000 * 1000)
-#define STALL_NS    (20 * 1000 * 1000)
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+#define STALL_NS            (20 * 1000 * 1000)
+#define DEFAULT_QUESTIONS   256
+#define DEFAULT_BLOCKED     256
+#define DEFAULT_ASK_TIMEOUT (10u * 60 * 1000)
+#define MAX_PARENTS         16
+
+static const char *const mode_names[SUP_MODE_MAX] = {
+    [SUP_LEARN] = "learn",
+    [SUP_ENFORCE] = "enforce",
+    [SUP_ASK] = "ask",
+    [SUP_COMPLAIN] = "complain",
+};
+
+const char *sup_mode_name(enum sup_mode mode)
+{
+    return mode < SUP_MODE_MAX ? mode_names[mode] : "?";
+}
+
+int sup_mode_from_name(const char *name, enum sup_mode *ret)
+{
+    for (int m = 0; m < SUP_MODE_MAX; m++)
+        if (streq(mode_names[m], name)) {
+            *ret = (enum sup_mode)m;
+            return 0;
+        }
+    return -EINVAL;
+}
 
 struct session_rule {
     char *binary;
@@ -40,220 +71,67 @@ struct seen_policy {
     const void *file;
 };
 
+struct worker {
+    struct sup *sup;
+    pthread_t thread;
+    /* For the monitor, under the session's lock: */
+    uint64_t busy_since; /* CLOCK_MONOTONIC ns; 0 when idle */
+    uint64_t serving;    /* the notification id served */
+    bool interruptible;  /* a signal may abort what it does (never once it answers) */
+    struct worker *next;
+};
+
+struct job {
+    void (*fn)(struct sup *sup, void *data);
+    void *data;
+    struct job *next;
+};
+
+struct pending;
+
 struct sup {
+    struct host *host;
     struct sup_config cfg;
+    struct sup_owner owner;
+    gid_t owner_groups[PROC_MAX_GROUPS];
     struct procs *procs;
     struct learner *learner;
-    pthread_mutex_t lock; /* the fields below */
-    pthread_t workers[MAX_WORKERS];
-    int n_workers;
+    struct host_client client;
+    uint64_t started_ns;
+    pthread_mutex_t lock; /* everything below */
+    enum sup_mode mode;
+    bool asking; /* an agent is attached: uncovered calls are asked in enforce mode too */
+    bool detached;
+    bool stopping;
+    bool ended; /* every process is gone, or the listener failed */
+    struct worker *workers;
+    unsigned n_workers;
     bool receiving;        /* a worker is in RECV, or about to be */
     bool summoned;         /* a follower was woken (or started) to receive */
-    int followers;         /* idle workers waiting on FOLLOW */
-    pthread_cond_t follow; /* idle workers wait here for the receiving role */
-    bool stopping;
-    bool detached;
+    unsigned followers;    /* idle workers waiting on FOLLOW */
+    pthread_cond_t follow; /* idle workers wait here for the receiving role or a job */
+    struct job *jobs, **jobs_tail;
+    unsigned blocked; /* requests in slow work */
+    struct pending *pending;
+    unsigned n_pending;
+    uint64_t next_token;
     struct session_rule *session;
     size_t n_session;
     char **warned; /* messages logged once */
     size_t n_warned;
     struct seen_policy *seen;
     size_t n_seen;
-    /* What each worker serves, for the watchdog: a worker blocked for a target that died (an
-     * open of a FIFO no one writes, a connect) is interrupted instead of lost, unless it is
-     * answering (emu_ctx.answering); one busy for long makes another receive. */
-    uint64_t busy_since[MAX_WORKERS]; /* CLOCK_MONOTONIC ns; 0 when idle */
-    uint64_t serving[MAX_WORKERS];
-    bool interruptible[MAX_WORKERS];
-    pthread_t watchdog;
-    int stop_fd; /* an eventfd that ends the watchdog */
-    bool has_watchdog;
 };
 
 static void *worker_main(void *arg);
 
-int sup_new(const struct sup_config *cfg, struct sup **ret)
-{
-    struct sup *s = xcalloc(1, sizeof(*s));
-    s->cfg = *cfg;
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->follow, NULL);
-    s->stop_fd = -1;
-    procs_new(cfg->launch_pid, &s->procs);
-    if (cfg->mode == SUP_LEARN) {
-        const char *dir = store_user_dir(cfg->store);
-        int r = dir ? learner_new(dir, cfg->store, cfg->log, &s->learner) : -EINVAL;
-        if (r < 0) {
-            procs_free(s->procs);
-            free(s);
-            return r;
-        }
-    }
-    *ret = s;
-    return 0;
-}
+/* ---- requests ---------------------------------------------------------------------------- */
 
-static void wake_handler(int sig)
-{
-    (void)sig;
-}
-
-/* Starts one more worker; S->lock held. */
-static int spawn_worker(struct sup *s)
-{
-    if (s->n_workers >= MAX_WORKERS)
-        return -EAGAIN;
-    int r = pthread_create(&s->workers[s->n_workers], NULL, worker_main, s);
-    if (r != 0)
-        return -r;
-    s->n_workers++;
-    return 0;
-}
-
-/* Makes sure someone receives while this worker goes on with slow work; S->lock held. */
-static void hand_off_locked(struct sup *s)
-{
-    if (s->receiving || s->summoned || s->stopping)
-        return;
-    /* A woken follower finds no receiver and takes the role; so does a started worker. */
-    if (s->followers > 0)
-        pthread_cond_signal(&s->follow);
-    else if (spawn_worker(s) < 0)
-        return; /* all MAX_WORKERS are busy: the first to finish receives */
-    s->summoned = true;
-}
-
-static void hand_off(struct sup *s)
-{
-    pthread_mutex_lock(&s->lock);
-    hand_off_locked(s);
-    pthread_mutex_unlock(&s->lock);
-}
-
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Every WATCH_NS, interrupts the workers whose request is void (its process died), and finds a
- * receiver when a request has been served for longer than STALL_NS without one. Its sleep is a
- * poll of the stop eventfd, so that sup_stop need not wait for it to end. */
-static void *watchdog_main(void *arg)
-{
-    struct sup *s = arg;
-    struct pollfd stop = {s->stop_fd, POLLIN, 0};
-    for (;;) {
-        if (poll(&stop, 1, WATCH_NS / 1000000) > 0)
-            return NULL;
-        uint64_t now = monotonic_ns();
-        pthread_mutex_lock(&s->lock);
-        for (int i = 0; i < s->n_workers; i++) {
-            if (!s->busy_since[i])
-                continue;
-            if (s->interruptible[i] && !notify_id_valid(s->cfg.listener, s->serving[i]))
-                pthread_kill(s->workers[i], WAKE_SIGNAL);
-            else if (now - s->busy_since[i] > STALL_NS)
-                hand_off_locked(s);
-        }
-        pthread_mutex_unlock(&s->lock);
-    }
-}
-
-int sup_start(struct sup *s)
-{
-    /* Workers are woken from a blocking receive by a signal without SA_RESTART. */
-    struct sigaction sa = {.sa_handler = wake_handler};
-    sigemptyset(&sa.sa_mask);
-    sigaction(WAKE_SIGNAL, &sa, NULL);
-    notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
-    emu_init();
-    /* The receiver; followers are started at the first hand-off. */
-    pthread_mutex_lock(&s->lock);
-    int r = spawn_worker(s);
-    pthread_mutex_unlock(&s->lock);
-    s->stop_fd = r == 0 ? eventfd(0, EFD_CLOEXEC) : -1;
-    if (r == 0 && s->stop_fd < 0)
-        r = -errno;
-    if (r == 0) {
-        r = -pthread_create(&s->watchdog, NULL, watchdog_main, s);
-        s->has_watchdog = r == 0;
-    }
-    return r;
-}
-
-void sup_stop(struct sup *s)
-{
-    pthread_mutex_lock(&s->lock);
-    s->stopping = true;
-    int n = s->n_workers;
-    pthread_cond_broadcast(&s->follow);
-    pthread_mutex_unlock(&s->lock);
-    if (s->has_watchdog) {
-        eventfd_write(s->stop_fd, 1);
-        pthread_join(s->watchdog, NULL);
-    }
-    s->has_watchdog = false;
-    for (int i = 0; i < n; i++) {
-        /* The signal may land before the worker blocks again: repeat until it has left. */
-        for (;;) {
-            pthread_kill(s->workers[i], WAKE_SIGNAL);
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20 * 1000 * 1000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            if (pthread_timedjoin_np(s->workers[i], NULL, &ts) == 0)
-                break;
-        }
-    }
-    pthread_mutex_lock(&s->lock);
-    s->n_workers = 0;
-    pthread_mutex_unlock(&s->lock);
-    if (s->learner)
-        learner_flush(s->learner);
-}
-
-size_t sup_learned_files(struct sup *s, char ***ret)
-{
-    if (!s->learner) {
-        *ret = NULL;
-        return 0;
-    }
-    return learner_files(s->learner, ret);
-}
-
-void sup_free(struct sup *s)
-{
-    if (!s)
-        return;
-    learner_free(s->learner);
-    procs_free(s->procs);
-    if (s->stop_fd >= 0)
-        close(s->stop_fd);
-    for (size_t i = 0; i < s->n_session; i++) {
-        free(s->session[i].binary);
-        pol_rule_free(s->session[i].rule);
-    }
-    free(s->session);
-    for (size_t i = 0; i < s->n_warned; i++)
-        free(s->warned[i]);
-    free(s->warned);
-    for (size_t i = 0; i < s->n_seen; i++)
-        free(s->seen[i].binary);
-    free(s->seen);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
-}
-
-/* Everything one request needs, gathered once. */
+/* Everything one request needs, gathered once. A question keeps it (struct pending). */
 struct request {
-    const struct seccomp_notif *n;
+    struct seccomp_notif n;
     struct proc_info proc;
-    const char *governing; /* the program whose policy decides: proc.binary, or the first with -i */
+    const char *governing; /* the program whose policy decides: proc.binary, or the first (-i) */
     struct tr_call call;
     struct pol_request req;
     const char *syscall;
@@ -261,8 +139,17 @@ struct request {
     char *cwd;
     struct store_policy policy;
     int waiting; /* still_waiting's answer: -1 not asked yet, else 0 or 1 */
-    int worker;  /* the index of the worker serving it */
+    struct worker *worker;
 };
+
+static void request_clear(struct request *r)
+{
+    store_policy_release(&r->policy);
+    tr_call_free(&r->call);
+    proc_info_clear(&r->proc);
+    free(r->cwd);
+    r->cwd = NULL;
+}
 
 /* Whether R's process still waits for the answer (the kernel's word: its pid may be someone
  * else's by now). A bare answer to a void request fails by itself; what outlasts the answer (a
@@ -270,7 +157,7 @@ struct request {
 static bool still_waiting(struct sup *s, struct request *r)
 {
     if (r->waiting < 0)
-        r->waiting = notify_id_valid(s->cfg.listener, r->n->id);
+        r->waiting = notify_id_valid(s->cfg.listener, r->n.id);
     return r->waiting;
 }
 
@@ -281,36 +168,47 @@ struct verdict {
     bool log;
     const char *reason;
     const struct pol_rule *rule;
-    char *rule_text;
     bool read_memory; /* the decision depended on pointer memory (DESIGN.md 3.4) */
+    bool would_deny;  /* complain mode: permitted although the policy denies it */
 };
+
+static enum sup_mode current_mode(struct sup *s)
+{
+    pthread_mutex_lock(&s->lock);
+    enum sup_mode m = s->mode;
+    pthread_mutex_unlock(&s->lock);
+    return m;
+}
 
 static void log_request(struct sup *s, struct request *r, const struct verdict *v)
 {
     if (!still_waiting(s, r))
         return;
     struct buf b = {0};
-    buf_printf(&b, "user=%s uid=%u binary=", r->proc.user, r->proc.uid);
+    _cleanup_free_ char *user = pol_quote(r->proc.user);
     _cleanup_free_ char *bin = pol_quote(r->proc.binary);
-    buf_printf(&b, "%s pid=%d syscall=%s", bin, r->n->pid, r->syscall);
+    buf_printf(&b, "user=%s uid=%u binary=%s pid=%d tid=%d syscall=%s", user, r->proc.uid, bin,
+               r->proc.tgid, r->n.pid, r->syscall);
     if (r->rule_name != r->syscall)
         buf_printf(&b, "(%s)", r->rule_name);
     for (size_t i = 0; i < r->call.n_values; i++) {
         _cleanup_free_ char *q = pol_quote(r->call.values[i].value);
         buf_printf(&b, " %s=%s", r->call.values[i].name, q);
     }
-    static const char *const actions[] = {"permit", "deny", "kill", "detach"};
-    buf_printf(&b, " decision=%s", actions[v->action]);
-    if (v->action == SUP_DENY)
+    static const char *const actions[SUP_ACTION_MAX] = {"permit", "deny", "kill", "detach"};
+    buf_printf(&b, " decision=%s", v->would_deny ? "would-deny" : actions[v->action]);
+    if (v->action == SUP_DENY || v->would_deny)
         buf_printf(&b, " errno=%s", errname_from_errno(v->err ? v->err : EPERM));
     buf_printf(&b, " reason=%s", v->reason);
     if (v->rule && v->rule->line)
         buf_printf(&b, " rule=%s:%u", r->policy.path ? r->policy.path : "?", v->rule->line);
     log_event(s->cfg.log, "%s", b.data);
+    if (s->cfg.events && s->cfg.events->decision)
+        s->cfg.events->decision(s->cfg.events_data, s, b.data);
     buf_free(&b);
 }
 
-/* Logs MESSAGE once per run. */
+/* Logs MESSAGE once per session. */
 static void warn_once(struct sup *s, const char *message)
 {
     pthread_mutex_lock(&s->lock);
@@ -325,23 +223,145 @@ static void warn_once(struct sup *s, const char *message)
     log_event(s->cfg.log, "%s", message);
 }
 
-static void session_add(struct sup *s, const char *binary, struct pol_rule *rule)
+/* ---- workers and jobs -------------------------------------------------------------------- */
+
+/* Starts one more worker; S->lock held. */
+static int spawn_worker(struct sup *s)
+{
+    struct worker *w = xcalloc(1, sizeof(*w));
+    w->sup = s;
+    /* Workers need little stack: a session may be one of many in a daemon. */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    int r = pthread_create(&w->thread, &attr, worker_main, w);
+    pthread_attr_destroy(&attr);
+    if (r != 0) {
+        free(w);
+        return -r;
+    }
+    w->next = s->workers;
+    s->workers = w;
+    s->n_workers++;
+    return 0;
+}
+
+/* Makes sure someone receives while this worker goes on with slow work; S->lock held. */
+static void hand_off_locked(struct sup *s)
+{
+    if (s->receiving || s->summoned || s->stopping || s->ended)
+        return;
+    /* A woken follower finds no receiver and takes the role; so does a started worker. */
+    if (s->followers > 0)
+        pthread_cond_signal(&s->follow);
+    else if (spawn_worker(s) < 0)
+        return; /* no thread: the first worker to finish receives */
+    s->summoned = true;
+}
+
+static void hand_off(struct sup *s)
 {
     pthread_mutex_lock(&s->lock);
-    s->session = xreallocarray(s->session, s->n_session + 1, sizeof(*s->session));
-    s->session[s->n_session++] = (struct session_rule){xstrdup(binary), rule};
+    hand_off_locked(s);
     pthread_mutex_unlock(&s->lock);
 }
 
-struct pending_ctx {
-    struct sup *sup;
-    uint64_t id;
+/* Runs FN(S, DATA) on an idle worker (or a new one). */
+static void post_job(struct sup *s, void (*fn)(struct sup *, void *), void *data)
+{
+    struct job *j = xcalloc(1, sizeof(*j));
+    j->fn = fn;
+    j->data = data;
+    pthread_mutex_lock(&s->lock);
+    *s->jobs_tail = j;
+    s->jobs_tail = &j->next;
+    if (s->followers > 0)
+        pthread_cond_signal(&s->follow);
+    else
+        spawn_worker(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* The monitor's look at this session: a worker serving a request for a process that is gone
+ * (an open of a FIFO no one writes, a connect) is interrupted instead of lost, unless it is
+ * answering; one busy for longer than STALL_NS makes another worker receive. */
+static bool tick(void *data, uint64_t now)
+{
+    struct sup *s = data;
+    bool busy = false;
+    pthread_mutex_lock(&s->lock);
+    for (struct worker *w = s->workers; w; w = w->next) {
+        if (!w->busy_since)
+            continue;
+        busy = true;
+        if (w->interruptible && w->serving && !notify_id_valid(s->cfg.listener, w->serving))
+            pthread_kill(w->thread, HOST_WAKE_SIGNAL);
+        else if (now - w->busy_since > STALL_NS)
+            hand_off_locked(s);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return busy;
+}
+
+static void mark_busy(struct worker *w, uint64_t id)
+{
+    w->busy_since = loop_now_ns();
+    w->serving = id;
+    w->interruptible = true;
+}
+
+static void mark_idle(struct worker *w)
+{
+    w->busy_since = 0;
+    w->serving = 0;
+    w->interruptible = false;
+}
+
+/* ---- questions --------------------------------------------------------------------------- */
+
+/* A question waiting for its answer: the request it is about, and the strings shown. */
+struct pending {
+    uint64_t token;
+    struct request r;
+    struct request *repeats; /* the same call of the same process, asked while this waits */
+    size_t n_repeats;
+    struct sup_question q;
+    char **suggestions;
+    size_t n_suggestions;
+    char *argv;
+    struct sup_ancestor parents[MAX_PARENTS];
+    char *parent_bins[MAX_PARENTS];
+    struct loop_timer *timer;
+    struct sup_answer answer; /* once answered */
+    char *answer_rule;
+    struct pending *next;
 };
 
-static bool still_pending(const struct sup_question *q, void *ctx)
+static void pending_free(struct pending *p)
 {
-    struct pending_ctx *c = ctx;
-    return notify_id_valid(c->sup->cfg.listener, q->id);
+    request_clear(&p->r);
+    for (size_t i = 0; i < p->n_repeats; i++)
+        request_clear(&p->repeats[i]);
+    free(p->repeats);
+    suggest_free(p->suggestions, p->n_suggestions);
+    free(p->argv);
+    for (size_t i = 0; i < p->q.n_parents; i++)
+        free(p->parent_bins[i]);
+    free(p->answer_rule);
+    free(p);
+}
+
+/* Takes the pending question TOKEN out of the table; S->lock held. NULL if it is not there. */
+static struct pending *take_pending(struct sup *s, uint64_t token)
+{
+    for (struct pending **p = &s->pending; *p; p = &(*p)->next)
+        if ((*p)->token == token) {
+            struct pending *found = *p;
+            *p = found->next;
+            s->n_pending--;
+            return found;
+        }
+    return NULL;
 }
 
 /* "permit" or "deny[enoent]": the action text of a rule written for an answer. */
@@ -355,6 +375,14 @@ static char *action_text(const struct sup_answer *a)
     for (char *c = lower; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
     return xasprintf("deny[%s]", lower);
+}
+
+static void session_add(struct sup *s, const char *binary, struct pol_rule *rule)
+{
+    pthread_mutex_lock(&s->lock);
+    s->session = xreallocarray(s->session, s->n_session + 1, sizeof(*s->session));
+    s->session[s->n_session++] = (struct session_rule){xstrdup(binary), rule};
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* Keeps an answer for the session or writes it to the policy (DESIGN.md 5). */
@@ -375,9 +403,11 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
         store_ensure_dir(dir);
         const char *one[] = {line};
         int rr = store_append(dir, r->governing, one, 1, NULL, &err);
-        if (rr < 0)
-            log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s", r->governing,
+        if (rr < 0) {
+            _cleanup_free_ char *bin = pol_quote(r->governing);
+            log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s", bin,
                       err ? err : strerror(-rr));
+        }
         free(err);
         if (rr == 0) {
             pol_rule_free(rule);
@@ -387,57 +417,294 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
     session_add(s, r->governing, rule);
 }
 
-static void ask(struct sup *s, struct request *r, struct verdict *v)
+static void act(struct sup *s, struct request *r, const struct verdict *v);
+
+/* Answers a question's request and its repeats by VERDICT, on a worker. */
+static void conclude(struct sup *s, struct pending *p, const struct verdict *v)
+{
+    struct request *all[1 + 64];
+    size_t n = 0;
+    all[n++] = &p->r;
+    for (size_t i = 0; i < p->n_repeats && n < ARRAY_SIZE(all); i++)
+        all[n++] = &p->repeats[i];
+    for (size_t i = 0; i < n; i++) {
+        struct request *r = all[i];
+        r->req.args = r->call.values; /* the request was moved since it was translated */
+        r->waiting = -1;
+        if (!still_waiting(s, r))
+            continue;
+        struct verdict vi = *v;
+        vi.read_memory = v->read_memory && r->call.reads_memory;
+        if (vi.log)
+            log_request(s, r, &vi);
+        act(s, r, &vi);
+    }
+}
+
+/* The job run for an answered question. */
+static void answered_job(struct sup *s, void *data)
+{
+    struct pending *p = data;
+    const struct sup_answer *a = &p->answer;
+    p->r.waiting = -1;
+    if (still_waiting(s, &p->r) && (a->action == SUP_PERMIT || a->action == SUP_DENY) &&
+        a->scope != SUP_ONCE)
+        remember(s, &p->r, a);
+    /* The person saw the call's arguments: a permit depends on them if they came from memory. */
+    struct verdict v = {a->action, a->action == SUP_DENY ? (a->err ? a->err : EPERM) : 0,
+                        true,      "answered",
+                        NULL,      p->r.call.reads_memory,
+                        false};
+    conclude(s, p, &v);
+    pending_free(p);
+}
+
+/* The job run for a question nobody answered in time: denied once, never stored. */
+static void timeout_job(struct sup *s, void *data)
+{
+    struct pending *p = data;
+    struct verdict v = {SUP_DENY, EPERM, true, "timeout", NULL, false, false};
+    conclude(s, p, &v);
+    pending_free(p);
+}
+
+struct timer_ctx {
+    struct sup *sup;
+    uint64_t token;
+};
+
+static void on_deadline(void *data)
+{
+    struct timer_ctx *t = data;
+    struct sup *s = t->sup;
+    pthread_mutex_lock(&s->lock);
+    struct pending *p = take_pending(s, t->token);
+    pthread_mutex_unlock(&s->lock);
+    free(t);
+    if (!p)
+        return;
+    p->timer = NULL; /* fired */
+    if (s->cfg.asker && s->cfg.asker->cancel)
+        s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, SUP_CANCEL_DEADLINE);
+    post_job(s, timeout_job, p);
+}
+
+int sup_answer(struct sup *s, uint64_t token, const struct sup_answer *a)
+{
+    if (a->action >= SUP_ACTION_MAX || a->scope >= SUP_SCOPE_MAX)
+        return -EINVAL;
+    pthread_mutex_lock(&s->lock);
+    struct pending *p = take_pending(s, token);
+    pthread_mutex_unlock(&s->lock);
+    if (!p)
+        return -ENOENT;
+    loop_timer_cancel(host_loop(s->host), p->timer);
+    p->timer = NULL;
+    p->answer = *a;
+    p->answer_rule = a->rule ? xstrdup(a->rule) : NULL;
+    p->answer.rule = p->answer_rule;
+    if (a->action == SUP_DETACH)
+        sup_detach(s);
+    post_job(s, answered_job, p);
+    return 0;
+}
+
+/* Withdraws every question of process TGID (0: every question), telling the asker WHY. Without
+ * ANSWER the requests are left unanswered (their process is gone). */
+static void withdraw(struct sup *s, pid_t tgid, enum sup_cancel_reason why, bool answer)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        struct pending *p = NULL;
+        for (struct pending *q = s->pending; q && !p; q = q->next)
+            if (!tgid || q->r.proc.tgid == tgid)
+                p = q;
+        if (p)
+            take_pending(s, p->token);
+        pthread_mutex_unlock(&s->lock);
+        if (!p)
+            return;
+        loop_timer_cancel(host_loop(s->host), p->timer);
+        p->timer = NULL;
+        if (s->cfg.asker && s->cfg.asker->cancel)
+            s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, why);
+        if (answer) {
+            struct verdict v = {SUP_DENY, EPERM, true, "withdrawn", NULL, false, false};
+            conclude(s, p, &v);
+        }
+        pending_free(p);
+    }
+}
+
+/* The process ended (on the loop's thread): its questions are moot. */
+static void on_process_exit(void *data, pid_t tgid)
+{
+    withdraw(data, tgid, SUP_CANCEL_GONE, false);
+}
+
+/* Whether A and B are the same call with the same arguments. */
+static bool same_call(const struct request *a, const struct request *b)
+{
+    if (a->proc.tgid != b->proc.tgid || a->n.data.nr != b->n.data.nr ||
+        a->call.n_values != b->call.n_values)
+        return false;
+    for (size_t i = 0; i < a->call.n_values; i++)
+        if (!streq(a->call.values[i].name, b->call.values[i].name) ||
+            !streq(a->call.values[i].value ? a->call.values[i].value : "",
+                   b->call.values[i].value ? b->call.values[i].value : ""))
+            return false;
+    return true;
+}
+
+/* R's working directory, for $CWD and for questions. */
+static void load_cwd(struct request *r)
+{
+    if (r->cwd)
+        return;
+    char link[32], cwd[4097];
+    snprintf(link, sizeof(link), "/proc/%d/cwd", r->n.pid);
+    ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
+    if (cn >= 0)
+        r->cwd = xstrndup(cwd, (size_t)cn);
+    r->req.cwd = r->cwd;
+}
+
+/* The process's arguments from /proc, joined with spaces, and its chain of parents. */
+static void describe_process(struct pending *p)
+{
+    char path[48];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", p->r.proc.tgid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char *text = NULL;
+    size_t len = 0;
+    if (fd >= 0 && read_fd_all(fd, 1u << 16, &text, &len) == 0) {
+        for (size_t i = 0; i + 1 < len; i++)
+            if (text[i] == '\0')
+                text[i] = ' ';
+        p->argv = text;
+    } else {
+        free(text);
+        p->argv = xstrdup("");
+    }
+    if (fd >= 0)
+        close(fd);
+    pid_t pid = p->r.proc.tgid;
+    size_t n = 0;
+    while (n < MAX_PARENTS) {
+        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        _cleanup_close_ int sfd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *stat = NULL;
+        if (sfd < 0 || read_fd_all(sfd, 4096, &stat, NULL) < 0)
+            break;
+        const char *close_paren = strrchr(stat, ')');
+        int ppid = 0;
+        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
+            break;
+        pid = ppid;
+        char exe[48], buf[4097];
+        snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+        ssize_t k = readlink(exe, buf, sizeof(buf) - 1);
+        p->parent_bins[n] = k < 0 ? xstrdup("?") : xstrndup(buf, (size_t)k);
+        p->parents[n] = (struct sup_ancestor){pid, p->parent_bins[n]};
+        n++;
+    }
+    p->q.parents = p->parents;
+    p->q.n_parents = n;
+}
+
+static unsigned limit_or(unsigned v, unsigned def)
+{
+    return v ? v : def;
+}
+
+/* Hands R to the asker; R is the question's from now on (moved, left empty). Returns false, with
+ * R untouched, when the call must be decided now (nobody to ask, too many questions): *V says
+ * how. */
+static bool ask(struct sup *s, struct request *r, struct verdict *v)
 {
     if (!still_waiting(s, r)) {
-        *v = (struct verdict){SUP_DENY, EPERM, false, "gone", v->rule, NULL};
-        return;
+        *v = (struct verdict){SUP_DENY, EPERM, false, "gone", v->rule, false, false};
+        return false;
     }
-    if (!s->cfg.ask) {
-        *v = (struct verdict){SUP_DENY, EPERM, true, "no-one-to-ask", v->rule, NULL};
-        return;
+    if (!s->cfg.asker) {
+        *v = (struct verdict){SUP_DENY, EPERM, true, "no-one-to-ask", v->rule, false, false};
+        return false;
     }
-    char **sugg = NULL;
+    pthread_mutex_lock(&s->lock);
+    /* The same call of the same process already waits: one question for both. */
+    for (struct pending *p = s->pending; p; p = p->next)
+        if (same_call(&p->r, r) && p->n_repeats < 64) {
+            p->repeats = xreallocarray(p->repeats, p->n_repeats + 1, sizeof(*p->repeats));
+            p->repeats[p->n_repeats++] = *r;
+            *r = (struct request){.waiting = -1};
+            p->q.repeats = (unsigned)p->n_repeats;
+            pthread_mutex_unlock(&s->lock);
+            return true;
+        }
+    bool full = s->n_pending >= limit_or(s->cfg.limits.max_questions, DEFAULT_QUESTIONS);
+    uint64_t token = ++s->next_token;
+    pthread_mutex_unlock(&s->lock);
+    if (full) {
+        *v = (struct verdict){SUP_DENY, EPERM, true, "too-many-questions", v->rule, false, false};
+        return false;
+    }
+    struct pending *p = xcalloc(1, sizeof(*p));
+    p->token = token;
+    p->r = *r;
+    p->r.worker = NULL;
+    p->r.req.args = p->r.call.values;
+    *r = (struct request){.waiting = -1};
+    r = &p->r;
+    load_cwd(r);
     _cleanup_free_ char *action = xstrdup("permit");
-    size_t n_sugg = suggest_rules(r->rule_name, &r->req, action, &sugg);
-    struct sup_question q = {
-        .id = r->n->id,
-        .pid = r->n->pid,
+    p->n_suggestions = suggest_rules(r->rule_name, &r->req, action, &p->suggestions);
+    describe_process(p);
+    uint64_t timeout_ms = limit_or(s->cfg.limits.ask_timeout_ms, DEFAULT_ASK_TIMEOUT);
+    p->q = (struct sup_question){
+        .token = token,
+        .deadline_ns = loop_now_ns() + timeout_ms * 1000000u,
+        .pid = r->proc.tgid,
+        .tid = r->n.pid,
         .uid = r->proc.uid,
         .user = r->proc.user,
         .binary = r->governing,
+        .argv = p->argv,
+        .cwd = r->cwd,
+        .parents = p->parents,
+        .n_parents = p->q.n_parents,
         .syscall = r->syscall,
         .rule_name = r->rule_name,
         .req = &r->req,
         .policy_path = r->policy.path,
         .rule_count = r->policy.policy ? r->policy.policy->n_rules : 0,
-        .suggestions = sugg,
-        .n_suggestions = n_sugg,
+        .suggestions = p->suggestions,
+        .n_suggestions = p->n_suggestions,
     };
-    struct pending_ctx ctx = {s, r->n->id};
-    struct sup_answer a = {0};
-    hand_off(s); /* a person may take minutes */
-    int rr = s->cfg.ask(s->cfg.ask_data, &q, still_pending, &ctx, &a);
-    suggest_free(sugg, n_sugg);
-    if (rr < 0) {
-        *v = (struct verdict){SUP_DENY, EPERM, true, "not-answered", v->rule, NULL};
-        free(a.rule);
-        return;
+    pthread_mutex_lock(&s->lock);
+    p->next = s->pending;
+    s->pending = p;
+    s->n_pending++;
+    pthread_mutex_unlock(&s->lock);
+    struct timer_ctx *t = xcalloc(1, sizeof(*t));
+    *t = (struct timer_ctx){s, token};
+    p->timer = loop_timer_add(host_loop(s->host), p->q.deadline_ns, on_deadline, t);
+    if (s->cfg.asker->ask(s->cfg.asker_data, s, &p->q) < 0) {
+        pthread_mutex_lock(&s->lock);
+        struct pending *mine = take_pending(s, token);
+        pthread_mutex_unlock(&s->lock);
+        if (mine) {
+            loop_timer_cancel(host_loop(s->host), mine->timer);
+            free(t);
+            struct verdict dv = {SUP_DENY, EPERM, true, "not-asked", NULL, false, false};
+            conclude(s, mine, &dv);
+            pending_free(mine);
+        }
     }
-    if ((a.action == SUP_PERMIT || a.action == SUP_DENY) && a.scope != SUP_ONCE)
-        remember(s, r, &a);
-    /* The person saw the call's arguments: a permit depends on them if they came from memory. */
-    *v = (struct verdict){a.action,
-                          a.action == SUP_DENY ? (a.err ? a.err : EPERM) : 0,
-                          true,
-                          "answered",
-                          NULL,
-                          NULL,
-                          r->call.reads_memory};
-    free(a.rule);
+    return true;
 }
 
-/* Decides R (DESIGN.md 3.4). */
+/* ---- deciding ---------------------------------------------------------------------------- */
+
 /* The first rule that decides REQ for R's program: session answers, then its policy. */
 static const struct pol_rule *match_rule(struct sup *s, const struct request *r,
                                          const struct pol_request *req, bool *read_memory)
@@ -457,9 +724,16 @@ static const struct pol_rule *match_rule(struct sup *s, const struct request *r,
     return found;
 }
 
-static void decide(struct sup *s, struct request *r, struct verdict *v)
+/* Decides R (DESIGN.md 3.4). Returns false when R went to the asker. */
+static bool decide(struct sup *s, struct request *r, struct verdict *v)
 {
     bool read_memory = false;
+    enum sup_mode mode;
+    bool asking;
+    pthread_mutex_lock(&s->lock);
+    mode = s->mode;
+    asking = s->asking;
+    pthread_mutex_unlock(&s->lock);
     const struct pol_rule *rule = match_rule(s, r, &r->req, &read_memory);
     v->read_memory = read_memory;
     if (rule) {
@@ -469,83 +743,59 @@ static void decide(struct sup *s, struct request *r, struct verdict *v)
         if (rule->as_user || rule->as_group) {
             warn_once(s, "privilege elevation ('as user:group') is not supported yet: such "
                          "rules deny");
-            *v = (struct verdict){SUP_DENY, EPERM, true, "elevation-unsupported", rule, NULL};
-            return;
+            *v = (struct verdict){SUP_DENY, EPERM, true, "elevation-unsupported",
+                                  rule,     false, false};
+            return true;
         }
         switch (rule->action) {
         case POL_PERMIT:
             v->action = SUP_PERMIT;
-            return;
+            return true;
         case POL_DENY:
+            if (mode == SUP_COMPLAIN) {
+                *v = (struct verdict){
+                    SUP_PERMIT, rule->err > 0 ? rule->err : EPERM, true, "rule", rule, read_memory,
+                    true};
+                return true;
+            }
             v->action = SUP_DENY;
             v->err = rule->err > 0 ? rule->err : EPERM;
-            return;
+            return true;
         case POL_ASK:
-            if (s->cfg.mode == SUP_LEARN) {
+            if (mode == SUP_LEARN || mode == SUP_COMPLAIN) {
                 v->action = SUP_PERMIT;
-                return;
+                return true;
             }
-            ask(s, r, v);
-            return;
+            return !ask(s, r, v);
         case POL_ACTION_MAX:
             break;
         }
     }
-    switch (s->cfg.mode) {
+    switch (mode) {
     case SUP_LEARN: {
         _cleanup_free_ char *line = learner_rule(s->learner, r->governing, r->rule_name, &r->req);
         /* Most calls were seen before: only a new rule needs the request checked first. */
         if (!learner_knows(s->learner, r->governing, line) && still_waiting(s, r))
             learner_add(s->learner, r->governing, line);
-        *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, NULL};
-        return;
+        *v = (struct verdict){SUP_PERMIT, 0, false, "learned", NULL, false, false};
+        return true;
     }
+    case SUP_COMPLAIN:
+        *v = (struct verdict){SUP_PERMIT, EPERM, true, "uncovered", NULL, read_memory, true};
+        return true;
     case SUP_ENFORCE:
-        *v = (struct verdict){SUP_DENY, EPERM, true, "uncovered", NULL, NULL};
-        return;
-    case SUP_ASK:
-        ask(s, r, v);
-        return;
-    }
-}
-
-static bool is_call(int nr, const char *name)
-{
-    const char *n = sys_name(nr);
-    return n && streq(n, name);
-}
-
-/* Calls after which the process's root may be another one: the root is then looked up on every
- * request; pivot_root moves the root of every process of its mount namespace. */
-static const struct {
-    const char *syscall;
-    bool every_process;
-} moves_root[] = {{"chroot", false}, {"setns", false}, {"pivot_root", true}};
-
-static void note_root_moves(struct sup *s, int nr, pid_t pid)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(moves_root); i++)
-        if (is_call(nr, moves_root[i].syscall))
-            procs_root_may_move(s->procs, pid, moves_root[i].every_process);
-}
-
-static bool changes_credentials(int nr)
-{
-    static const char *const calls[] = {"setuid",    "setgid",    "setreuid", "setregid",
-                                        "setresuid", "setresgid", "setfsuid", "setfsgid",
-                                        "setgroups", "capset",    "umask"};
-    for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
-        if (is_call(nr, calls[i]))
+        if (!asking) {
+            *v = (struct verdict){SUP_DENY, EPERM, true, "uncovered", NULL, false, false};
             return true;
-    return false;
-}
-
-static const char *value_of(const struct tr_call *c, const char *name)
-{
-    for (size_t i = 0; i < c->n_values; i++)
-        if (streq(c->values[i].name, name))
-            return c->values[i].value;
-    return NULL;
+        }
+        return !ask(s, r, v);
+    case SUP_ASK:
+        return !ask(s, r, v);
+    case SUP_MODE_MAX:
+        break;
+    }
+    *v = (struct verdict){SUP_DENY, EPERM, true, "uncovered", NULL, false, false};
+    return true;
 }
 
 struct recheck_ctx {
@@ -562,8 +812,10 @@ static _unused_ int recheck(void *data, size_t path_index, const char *actual)
     struct pol_value values[TR_MAX_VALUES];
     memcpy(values, r->call.values, r->call.n_values * sizeof(*values));
     for (size_t i = 0, k = 0; i < r->call.n_values; i++)
-        if (streq(values[i].name, "filename") && k++ == path_index)
+        if (streq(values[i].name, "filename") && k++ == path_index) {
             values[i].value = actual;
+            values[i].missing = false;
+        }
     struct pol_request req = r->req;
     req.args = values;
     bool read_memory = false;
@@ -574,17 +826,19 @@ static _unused_ int recheck(void *data, size_t path_index, const char *actual)
                                                                                 : EPERM;
     _cleanup_free_ char *q = pol_quote(actual);
     log_event(c->sup->cfg.log,
-              "pid=%d syscall=%s reached filename=%s instead of the path checked: %s", r->n->pid,
-              r->syscall, q, err ? "denied" : "permitted");
+              "pid=%d tid=%d syscall=%s reached filename=%s instead of the path checked: %s",
+              r->proc.tgid, r->n.pid, r->syscall, q, err ? "denied" : "permitted");
     return err;
 }
 
-/* The watchdog must not interrupt this worker from now on (emu_ctx.answering). */
+/* The monitor must not interrupt this worker from now on (emu_ctx.answering). */
 static _unused_ void answering(void *data)
 {
     struct recheck_ctx *c = data;
+    if (!c->r->worker)
+        return;
     pthread_mutex_lock(&c->sup->lock);
-    c->sup->interruptible[c->r->worker] = false;
+    c->r->worker->interruptible = false;
     pthread_mutex_unlock(&c->sup->lock);
 }
 
@@ -592,7 +846,7 @@ static _unused_ void answering(void *data)
  * checked (DESIGN.md 3.5). Calls without an emulation CONTINUE with a logged "unsafe" mark. */
 static void permit_checked(struct sup *s, struct request *r, const struct verdict *v)
 {
-    const struct seccomp_notif *n = r->n;
+    const struct seccomp_notif *n = &r->n;
 #ifndef SYSTRACE_UNSAFE_CONTINUE
     enum emu_kind kind = emu_kind_of(n->data.nr, NULL);
     if (kind == EMU_PERFORM && emu_can_perform(n->data.nr, &r->call)) {
@@ -620,23 +874,108 @@ static void permit_checked(struct sup *s, struct request *r, const struct verdic
     notify_continue(s->cfg.listener, n->id);
 }
 
+/* A permitted exec: the call runs, and the supervisor settles it as it succeeds
+ * (common/execwatch.c). In learn mode what ran is only recorded; otherwise a mismatch is killed.
+ * PATH is the resolved program permitted. */
+static void permit_exec(struct sup *s, struct request *r, const char *path, const char *raw)
+{
+    const struct seccomp_notif *n = &r->n;
+    bool verify = current_mode(s) != SUP_LEARN;
+#ifdef SYSTRACE_UNSAFE_CONTINUE
+    verify = false; /* the testing-only build trusts execve like a naive one */
+#endif
+    int dirfd = AT_FDCWD;
+    bool empty = false;
+    if (sys_id_of(n->data.nr) == SYS_ID_execveat) {
+        dirfd = (int)(uint32_t)n->data.args[0];
+        empty = ((uint32_t)n->data.args[4] & AT_EMPTY_PATH) && raw && !raw[0];
+    }
+    struct exec_plan plan;
+    exec_plan_init(&plan, path, r->proc.root_prefix, raw ? raw : path, dirfd, empty,
+                   r->call.argv_blob, r->call.argv_blob_len);
+    hand_off(s); /* the outcome may take a while (a large program, a slow file system) */
+    int seized = exec_seize(n->pid);
+    if (seized < 0 && verify) {
+        struct verdict v = {SUP_DENY, EPERM, true, "exec-cannot-be-verified", NULL, false, false};
+        log_request(s, r, &v);
+        _cleanup_free_ char *msg = xasprintf(
+            "pid=%d: an exec is refused because the supervisor cannot watch it (%s): is the "
+            "process traced by a debugger, or not dumpable?",
+            r->proc.tgid, strerror(-seized));
+        log_event(s->cfg.log, "%s", msg);
+        notify_return(s->cfg.listener, n->id, 0, EPERM);
+        exec_plan_clear(&plan);
+        return;
+    }
+    /* From here the worker waits for the outcome, not for the answered call: the monitor must
+     * not take the answered notification for a lost one and interrupt it. */
+    struct recheck_ctx ctx = {s, r};
+    answering(&ctx);
+    notify_continue(s->cfg.listener, n->id);
+    if (seized < 0) {
+        exec_plan_clear(&plan);
+        return; /* learning: the process keeps the program it had */
+    }
+    struct exec_result res;
+    exec_watch(n->pid, &plan, verify, &res);
+    switch (res.outcome) {
+    case EXEC_RAN:
+        procs_exec_done(s->procs, res.tgid, res.old_tid, res.program);
+        break;
+    case EXEC_OTHER: {
+        _cleanup_free_ char *bin = pol_quote(res.program);
+        _cleanup_free_ char *want = pol_quote(path);
+        log_event(s->cfg.log, "pid=%d exec of %s loaded %s: %s%s", res.tgid, want, bin, res.why,
+                  verify ? "; killed before it ran" : "");
+        if (!verify)
+            procs_exec_done(s->procs, res.tgid, res.old_tid, res.program);
+        break;
+    }
+    case EXEC_FAILED:
+    case EXEC_GONE:
+        break;
+    }
+    /* Every other thread of the process is gone with its exec: so are its questions. */
+    if (res.outcome == EXEC_RAN || res.outcome == EXEC_OTHER)
+        withdraw(s, res.tgid, SUP_CANCEL_GONE, false);
+    exec_result_clear(&res);
+    exec_plan_clear(&plan);
+}
+
+static void note_effects(struct sup *s, struct request *r)
+{
+    unsigned flags = sys_flags_of(r->n.data.nr);
+    if (flags & SYS_F_CREDS)
+        procs_creds_changed(s->procs, r->n.pid);
+    if (flags & SYS_F_ROOT)
+        procs_root_may_move(s->procs, r->n.pid, flags & SYS_F_ALL_ROOTS);
+}
+
+static const char *value_of(const struct tr_call *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_values; i++)
+        if (streq(c->values[i].name, name))
+            return c->values[i].value;
+    return NULL;
+}
+
 /* Carries out V. A permit that did not depend on pointer memory runs in the kernel (CONTINUE);
  * one that did is performed by the supervisor (permit_checked). */
-static void act(struct sup *s, struct request *r, const struct verdict *v, const char *raw_exec)
+static void act(struct sup *s, struct request *r, const struct verdict *v)
 {
     int listener = s->cfg.listener;
-    const struct seccomp_notif *n = r->n;
+    const struct seccomp_notif *n = &r->n;
     switch (v->action) {
     case SUP_PERMIT:
-        if ((is_call(n->data.nr, "execve") || is_call(n->data.nr, "execveat")) && raw_exec) {
+        note_effects(s, r);
+        if (sys_flags_of(n->data.nr) & SYS_F_EXEC) {
             const char *path = value_of(&r->call, "filename");
-            if (path)
-                procs_exec_permitted(s->procs, n->pid, path, raw_exec);
+            if (path) {
+                permit_exec(s, r, path, r->call.n_paths ? r->call.paths[0].raw : NULL);
+                return;
+            }
         }
-        if (changes_credentials(n->data.nr))
-            procs_creds_changed(s->procs, n->pid);
-        note_root_moves(s, n->data.nr, n->pid);
-        if (v->read_memory && s->cfg.mode != SUP_LEARN)
+        if (v->read_memory && current_mode(s) != SUP_LEARN)
             permit_checked(s, r, v);
         else
             notify_continue(listener, n->id);
@@ -645,18 +984,17 @@ static void act(struct sup *s, struct request *r, const struct verdict *v, const
         notify_return(listener, n->id, 0, v->err ? v->err : EPERM);
         return;
     case SUP_KILL:
-        syscall(SYS_tgkill, r->proc.tgid, n->pid, SIGKILL);
-        kill(r->proc.tgid, SIGKILL);
+        syscall(SYS_pidfd_send_signal, r->proc.pidfd, SIGKILL, NULL, 0);
         notify_return(listener, n->id, 0, EPERM);
         return;
     case SUP_DETACH:
-        pthread_mutex_lock(&s->lock);
-        s->detached = true;
-        pthread_mutex_unlock(&s->lock);
-        log_event(s->cfg.log, "detached: every call is permitted from now on");
+        sup_detach(s);
         notify_continue(listener, n->id);
         return;
+    case SUP_ACTION_MAX:
+        break;
     }
+    notify_return(listener, n->id, 0, EPERM);
 }
 
 /* Whether R's policy is another version than the last one seen for its program. */
@@ -700,53 +1038,25 @@ static void check_compiled(struct sup *s, const struct request *r)
     }
 }
 
-/* Whether PID is the supervisor or one of its threads. */
-static bool is_supervisor(long pid)
-{
-    if (pid <= 0)
-        return false;
-    if (pid == getpid())
-        return true;
-    char task[48];
-    snprintf(task, sizeof(task), "/proc/self/task/%ld", pid);
-    return access(task, F_OK) == 0;
-}
-
 /* Calls that would reach the supervisor itself, refused whatever the policy says (DESIGN.md 3.5:
  * the target cannot reach its supervisor). Returns the errno, or 0. */
-static int protect_supervisor(const struct request *r)
+static int protect_supervisor(struct sup *s, const struct request *r)
 {
-    static const struct {
-        const char *syscall;
-        int pid_args[2]; /* arguments holding a pid, -1 for none */
-    } by_pid[] = {
-        {"ptrace", {1, -1}},
-        {"process_vm_readv", {0, -1}},
-        {"process_vm_writev", {0, -1}},
-        {"kcmp", {0, 1}},
-        {"pidfd_open", {0, -1}},
-        {"kill", {0, -1}},
-        {"tkill", {0, -1}},
-        {"tgkill", {0, 1}},
-        {"rt_sigqueueinfo", {0, -1}},
-        {"rt_tgsigqueueinfo", {0, 1}},
-        {"prlimit64", {0, -1}},
-        {"get_robust_list", {0, -1}},
-    };
-    const uint64_t *args = (const uint64_t *)r->n->data.args;
-    for (size_t i = 0; i < ARRAY_SIZE(by_pid); i++) {
-        if (!streq(r->syscall, by_pid[i].syscall))
-            continue;
+    const uint64_t *args = (const uint64_t *)r->n.data.args;
+    const struct sys_call *c = sys_call_of(r->n.data.nr);
+    if (c && (c->flags & SYS_F_OTHER_PROC))
         for (int k = 0; k < 2; k++)
-            if (by_pid[i].pid_args[k] >= 0 &&
-                is_supervisor((int)(uint32_t)args[by_pid[i].pid_args[k]]))
+            if (c->pid_args[k] >= 0 && host_owns_pid(s->host, (int)(uint32_t)args[c->pid_args[k]]))
                 return EPERM;
-        /* The whole process group holds the launcher: no SIGKILL or SIGSTOP for it. */
-        int sig = (int)(uint32_t)args[1];
-        int pid = (int)(uint32_t)args[0];
-        if (streq(r->syscall, "kill") && (sig == SIGKILL || sig == SIGSTOP) &&
-            (pid == 0 || pid == -getpgrp() || pid == -1))
+    int pid = (int)(uint32_t)args[0];
+    switch (sys_id_of(r->n.data.nr)) {
+    case SYS_ID_kill:
+        /* Every process the caller may signal includes the supervisor. */
+        if (pid == -1 || (pid < -1 && -pid == getpgrp()))
             return EPERM;
+        break;
+    default:
+        break;
     }
     /* Nothing under /proc/SUPERVISOR: its memory, its descriptors, its root. */
     for (size_t i = 0; i < r->call.n_values; i++) {
@@ -754,17 +1064,18 @@ static int protect_supervisor(const struct request *r)
         if (!streq(r->call.values[i].name, "filename") || !v || strncmp(v, "/proc/", 6) != 0)
             continue;
         char *end;
-        long pid = strtol(v + 6, &end, 10);
-        if (end != v + 6 && (*end == '/' || *end == '\0') && is_supervisor(pid))
+        long p = strtol(v + 6, &end, 10);
+        if (end != v + 6 && (*end == '/' || *end == '\0') && host_owns_pid(s->host, p))
             return EACCES;
     }
     return 0;
 }
 
-/* Decides and answers a request whose arguments are translated. */
+/* Decides and answers a request whose arguments are translated, unless it went to the asker
+ * (R is then empty). */
 static void serve(struct sup *s, struct request *r)
 {
-    const struct seccomp_notif *n = r->n;
+    const struct seccomp_notif *n = &r->n;
     r->syscall = sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown";
     enum sys_alias alias =
         s->cfg.no_alias ? SYS_ALIAS_NONE : sys_alias_for(n->data.nr, r->call.oflags);
@@ -785,16 +1096,11 @@ static void serve(struct sup *s, struct request *r)
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
     store_get(s->cfg.store, r->governing, &r->policy);
-    /* $CWD costs a readlink: only for policies that compare with it, questions and learning. */
-    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->cfg.mode != SUP_ENFORCE ||
-        s->n_session) {
-        char link[32], cwd[4097];
-        snprintf(link, sizeof(link), "/proc/%d/cwd", n->pid);
-        ssize_t cn = readlink(link, cwd, sizeof(cwd) - 1);
-        if (cn >= 0)
-            r->cwd = xstrndup(cwd, (size_t)cn);
-        r->req.cwd = r->cwd;
-    }
+    /* $CWD costs a readlink: only for policies that compare with it, for learning (which writes
+     * $CWD) and for questions. */
+    if ((r->policy.policy && r->policy.policy->uses_cwd) || s->n_session ||
+        current_mode(s) == SUP_LEARN)
+        load_cwd(r);
     check_compiled(s, r);
     struct verdict v = {0};
     if (r->call.err) {
@@ -804,102 +1110,135 @@ static void serve(struct sup *s, struct request *r)
         bool bad = false;
         for (size_t i = 0; i < ARRAY_SIZE(malformed); i++)
             bad |= r->call.err == malformed[i];
-        v = (struct verdict){SUP_DENY, r->call.err, bad, "malformed-argument", NULL, NULL};
+        v = (struct verdict){SUP_DENY, r->call.err, bad, "malformed-argument", NULL, false, false};
         if (bad)
             log_request(s, r, &v);
         notify_return(s->cfg.listener, n->id, 0, r->call.err);
         return;
     }
-    int guard = protect_supervisor(r);
+    int guard = protect_supervisor(s, r);
     if (guard) {
-        v = (struct verdict){SUP_DENY, guard, true, "protects-the-supervisor", NULL, NULL, false};
+        v = (struct verdict){SUP_DENY, guard, true, "protects-the-supervisor", NULL, false, false};
         log_request(s, r, &v);
         notify_return(s->cfg.listener, n->id, 0, guard);
         return;
     }
-    decide(s, r, &v);
+    if (!decide(s, r, &v))
+        return; /* asked: the question has the request now */
     if (v.log)
         log_request(s, r, &v);
-    act(s, r, &v, r->call.n_paths ? r->call.paths[0].raw : NULL);
+    act(s, r, &v);
 }
 
-static void handle(struct sup *s, const struct seccomp_notif *n, int worker)
+/* The launcher's child before its first exec runs the launcher's own code: its close, its
+ * execve of the command (settled like any exec). */
+static void serve_launching(struct sup *s, struct request *r)
 {
-    struct request r = {.n = n, .waiting = -1, .worker = worker};
-    if (procs_get(s->procs, n->pid, &r.proc) < 0) {
+    if (sys_flags_of(r->n.data.nr) & SYS_F_EXEC) {
+        _cleanup_free_ char *raw = NULL;
+        if (tr_read_string(r->n.pid, r->n.data.args[0], 4096, &raw) == 0) {
+            permit_exec(s, r, s->cfg.first_binary, raw);
+            return;
+        }
+    }
+    notify_continue(s->cfg.listener, r->n.id);
+}
+
+static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *n)
+{
+    struct request r = {.n = *n, .waiting = -1, .worker = w};
+    int got = procs_get(s->procs, n->pid, s->cfg.listener, n->id, &r.proc);
+    if (got < 0) {
         /* Gone, and its call with it; or alive but out of our sight (its /proc entries refuse
-         * us): never leave it waiting, and never let it run unseen. */
-        if (is_call(n->data.nr, "exit") || is_call(n->data.nr, "exit_group")) {
+         * us, no descriptor left to track it): never leave it waiting, never let it run unseen. */
+        if (sys_flags_of(n->data.nr) & SYS_F_EXIT) {
             notify_continue(s->cfg.listener, n->id); /* leaving grants nothing */
         } else if (notify_id_valid(s->cfg.listener, n->id)) {
-            log_event(s->cfg.log,
-                      "pid=%d syscall=%s decision=deny errno=EPERM "
-                      "reason=cannot-inspect-the-process",
-                      n->pid, sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown");
+            log_event(s->cfg.log, "tid=%d syscall=%s decision=deny errno=EPERM reason=%s", n->pid,
+                      sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown",
+                      got == -EMFILE ? "too-many-open-files" : "cannot-inspect-the-process");
             notify_return(s->cfg.listener, n->id, 0, EPERM);
         }
-        return;
-    }
-#ifdef SYSTRACE_UNSAFE_CONTINUE
-    r.proc.exec_mismatch = false; /* the testing-only build trusts execve like a naive one */
-#endif
-    if (r.proc.exec_mismatch && s->cfg.mode != SUP_LEARN) {
-        /* It runs something else than the program its execve was permitted for. */
-        _cleanup_free_ char *bin = pol_quote(r.proc.binary);
-        log_event(s->cfg.log,
-                  "pid=%d exec verification failed: it runs %s, not the program "
-                  "permitted; killed",
-                  n->pid, bin);
-        kill(r.proc.tgid, SIGKILL);
-        notify_return(s->cfg.listener, n->id, 0, EPERM);
-        proc_info_clear(&r.proc);
         return;
     }
     pthread_mutex_lock(&s->lock);
     bool detached = s->detached;
     pthread_mutex_unlock(&s->lock);
-    if (r.proc.launching || detached) {
-        /* The launcher's own child before its exec: its close, its execve of the command. */
-        if (r.proc.launching && is_call(n->data.nr, "execve")) {
-            /* Its own code, not yet the target's: the path is the command resolved earlier. */
-            _cleanup_free_ char *raw = NULL;
-            if (tr_read_string(n->pid, n->data.args[0], 4096, &raw) == 0)
-                procs_exec_permitted(s->procs, n->pid, s->cfg.first_binary, raw);
-        }
+    if (detached) {
         notify_continue(s->cfg.listener, n->id);
+    } else if (r.proc.launching) {
+        serve_launching(s, &r);
     } else {
         struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix};
-        if (tr_translate(n, &target, &r.call) == 0 &&
-            (!r.call.reads_memory || still_waiting(s, &r)))
+        int t = tr_translate(n, &target, &r.call);
+        if (t == 0 && (!r.call.reads_memory || still_waiting(s, &r))) {
             serve(s, &r);
+        } else if (t == -EPERM && still_waiting(s, &r)) {
+            /* Its arguments cannot be seen: never decided blind. */
+            r.syscall = sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown";
+            r.rule_name = r.syscall;
+            struct verdict v = {SUP_DENY, EPERM, true, "cannot-inspect-the-process",
+                                NULL,     false, false};
+            log_request(s, &r, &v);
+            notify_return(s->cfg.listener, n->id, 0, EPERM);
+        }
     }
-    store_policy_release(&r.policy);
-    tr_call_free(&r.call);
-    proc_info_clear(&r.proc);
-    free(r.cwd);
+    request_clear(&r);
+}
+
+/* ---- the workers' loop ------------------------------------------------------------------- */
+
+/* The listener no longer works: every supervised process is gone (REASON 0), or it failed. */
+static void session_ended(struct sup *s, int reason)
+{
+    pthread_mutex_lock(&s->lock);
+    bool first = !s->ended;
+    s->ended = true;
+    pthread_mutex_unlock(&s->lock);
+    if (first && s->cfg.events && s->cfg.events->ended)
+        s->cfg.events->ended(s->cfg.events_data, s, reason);
 }
 
 static void *worker_main(void *arg)
 {
-    struct sup *s = arg;
-    sigset_t wake;
+    struct worker *w = arg;
+    struct sup *s = w->sup;
+    /* A file-system context of its own: the target's umask is applied by hand when the worker
+     * performs a call, and its own must not add to it (nor change the host's). */
+    if (unshare(CLONE_FS) == 0)
+        umask(0);
+    sigset_t all, wake;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     sigemptyset(&wake);
-    sigaddset(&wake, WAKE_SIGNAL);
+    sigaddset(&wake, HOST_WAKE_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-    /* spawn_worker holds the lock until workers[] names this thread. */
-    pthread_mutex_lock(&s->lock);
-    int self = 0;
-    while (self < s->n_workers && !pthread_equal(s->workers[self], pthread_self()))
-        self++;
     struct seccomp_notif n;
+    pthread_mutex_lock(&s->lock);
     for (;;) {
-        while (s->receiving && !s->stopping) {
+        if (s->stopping)
+            break;
+        if (s->jobs) {
+            struct job *j = s->jobs;
+            s->jobs = j->next;
+            if (!s->jobs)
+                s->jobs_tail = &s->jobs;
+            mark_busy(w, 0);
+            w->interruptible = false;
+            pthread_mutex_unlock(&s->lock);
+            host_busy(s->host);
+            j->fn(s, j->data);
+            free(j);
+            pthread_mutex_lock(&s->lock);
+            mark_idle(w);
+            continue;
+        }
+        if (s->receiving || s->ended) {
             s->followers++;
             pthread_cond_wait(&s->follow, &s->lock);
             s->followers--;
+            continue;
         }
-        if (s->stopping)
-            break;
         s->receiving = true;
         s->summoned = false;
         pthread_mutex_unlock(&s->lock);
@@ -909,30 +1248,223 @@ static void *worker_main(void *arg)
         if (s->stopping)
             break;
         if (r == -ENOENT && notify_listener_idle_forever(s->cfg.listener)) {
-            /* Every supervised process is gone: wait for sup_stop rather than spin. */
-            s->receiving = true;
-            while (!s->stopping)
-                pthread_cond_wait(&s->follow, &s->lock);
-            break;
+            pthread_mutex_unlock(&s->lock);
+            session_ended(s, 0);
+            pthread_mutex_lock(&s->lock);
+            continue;
         }
         if (r == -EINTR || r == -ENOENT)
             continue;
         if (r < 0) {
-            /* The listener itself fails: let a follower see it too rather than wait unwoken. */
-            pthread_cond_signal(&s->follow);
-            break;
+            pthread_mutex_unlock(&s->lock);
+            session_ended(s, r);
+            pthread_mutex_lock(&s->lock);
+            continue;
         }
-        s->busy_since[self] = monotonic_ns();
-        s->serving[self] = n.id;
-        s->interruptible[self] = true;
+        mark_busy(w, n.id);
         pthread_mutex_unlock(&s->lock);
-        handle(s, &n, self);
+        host_busy(s->host);
+        handle(s, w, &n);
         pthread_mutex_lock(&s->lock);
-        s->busy_since[self] = 0;
-        s->interruptible[self] = false;
+        mark_idle(w);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+int sup_new(struct host *host, const struct sup_config *cfg, struct sup **ret)
+{
+    struct sup *s = xcalloc(1, sizeof(*s));
+    s->host = host;
+    s->cfg = *cfg;
+    s->mode = cfg->mode;
+    if (cfg->owner) {
+        s->owner = *cfg->owner;
+        size_t n = cfg->owner->n_groups < PROC_MAX_GROUPS ? cfg->owner->n_groups : PROC_MAX_GROUPS;
+        memcpy(s->owner_groups, cfg->owner->groups, n * sizeof(gid_t));
+        s->owner.groups = s->owner_groups;
+        s->owner.n_groups = n;
+    } else {
+        s->owner = (struct sup_owner){geteuid(), getegid(), NULL, 0};
+    }
+    s->cfg.owner = &s->owner;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->follow, NULL);
+    s->jobs_tail = &s->jobs;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    s->started_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    procs_new(host_loop(host), on_process_exit, s, &s->procs);
+    if (cfg->mode == SUP_LEARN) {
+        const char *dir = store_user_dir(cfg->store);
+        int r = dir ? learner_new(dir, cfg->store, cfg->log, &s->learner) : -EINVAL;
+        if (r < 0) {
+            procs_free(s->procs);
+            pthread_cond_destroy(&s->follow);
+            pthread_mutex_destroy(&s->lock);
+            free(s);
+            return r;
+        }
+    }
+    s->client = (struct host_client){tick, s, NULL};
+    host_add_client(host, &s->client);
+    *ret = s;
+    return 0;
+}
+
+int sup_add_launch_child(struct sup *s, int pidfd)
+{
+    return procs_add_launch_child(s->procs, pidfd);
+}
+
+int sup_start(struct sup *s)
+{
+    notify_set_sync_wakeup(s->cfg.listener); /* best effort: 6.6+ */
+    emu_init();
+    /* The receiver; followers are started at the first hand-off. */
+    pthread_mutex_lock(&s->lock);
+    int r = spawn_worker(s);
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+void sup_set_asking(struct sup *s, bool asking)
+{
+    pthread_mutex_lock(&s->lock);
+    s->asking = asking;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void sup_set_mode(struct sup *s, enum sup_mode mode)
+{
+    if (mode >= SUP_MODE_MAX)
+        return;
+    pthread_mutex_lock(&s->lock);
+    /* Learning needs its recorder from the start: a session not started learning cannot. */
+    if (mode != SUP_LEARN || s->learner)
+        s->mode = mode;
+    pthread_mutex_unlock(&s->lock);
+}
+
+enum sup_mode sup_get_mode(struct sup *s)
+{
+    return current_mode(s);
+}
+
+void sup_detach(struct sup *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool was = s->detached;
+    s->detached = true;
+    pthread_mutex_unlock(&s->lock);
+    if (!was)
+        log_event(s->cfg.log, "detached: every call is permitted from now on");
+}
+
+void sup_kill(struct sup *s)
+{
+    procs_signal_all(s->procs, SIGKILL);
+}
+
+unsigned sup_signal_all(struct sup *s, int sig)
+{
+    return procs_signal_all(s->procs, sig);
+}
+
+void sup_get_info(struct sup *s, struct sup_info *ret)
+{
+    pthread_mutex_lock(&s->lock);
+    *ret = (struct sup_info){
+        .pending = s->n_pending,
+        .started_ns = s->started_ns,
+        .mode = s->mode,
+        .detached = s->detached,
+    };
+    pthread_mutex_unlock(&s->lock);
+    ret->first_pid = procs_first_pid(s->procs);
+    ret->processes = procs_count(s->procs);
+}
+
+bool sup_has_process(struct sup *s, pid_t pid)
+{
+    return procs_has(s->procs, pid);
+}
+
+void sup_stop(struct sup *s)
+{
+    withdraw(s, 0, SUP_CANCEL_ENDED, true);
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->follow);
+    struct worker *workers = s->workers;
+    pthread_mutex_unlock(&s->lock);
+    for (struct worker *w = workers; w; w = w->next) {
+        /* The signal may land before the worker blocks again: repeat until it has left. */
+        for (;;) {
+            pthread_kill(w->thread, HOST_WAKE_SIGNAL);
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            if (pthread_timedjoin_np(w->thread, NULL, &ts) == 0)
+                break;
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    while (s->workers) {
+        struct worker *w = s->workers;
+        s->workers = w->next;
+        free(w);
+    }
+    s->n_workers = 0;
+    while (s->jobs) {
+        struct job *j = s->jobs;
+        s->jobs = j->next;
+        free(j); /* the session ends: what they were for ends with it */
+    }
+    s->jobs_tail = &s->jobs;
+    pthread_mutex_unlock(&s->lock);
+    if (s->learner)
+        learner_flush(s->learner);
+}
+
+size_t sup_learned_files(struct sup *s, char ***ret)
+{
+    if (!s->learner) {
+        *ret = NULL;
+        return 0;
+    }
+    return learner_files(s->learner, ret);
+}
+
+void sup_free(struct sup *s)
+{
+    if (!s)
+        return;
+    host_remove_client(s->host, &s->client);
+    learner_free(s->learner);
+    procs_free(s->procs);
+    if (s->cfg.listener >= 0)
+        close(s->cfg.listener);
+    for (size_t i = 0; i < s->n_session; i++) {
+        free(s->session[i].binary);
+        pol_rule_free(s->session[i].rule);
+    }
+    free(s->session);
+    for (size_t i = 0; i < s->n_warned; i++)
+        free(s->warned[i]);
+    free(s->warned);
+    for (size_t i = 0; i < s->n_seen; i++)
+        free(s->seen[i].binary);
+    free(s->seen);
+    pthread_cond_destroy(&s->follow);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
 }
 
 bool sup_rule_fits(const struct sup_question *q, const char *rule_line, char **ret_error)

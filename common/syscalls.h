@@ -1,5 +1,6 @@
 /* syscalls.h: system-call names and numbers for the native architecture (from libseccomp), the
- * fsread/fswrite aliases, and the schema of which argument of which call a policy can test. */
+ * fsread/fswrite aliases, the schema of which argument of which call a policy can test, and
+ * OpenBSD's names for calls and arguments. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,84 @@
 /* Native x86-64 call numbers stay below this; libseccomp reports larger pseudo numbers for calls
  * that do not exist on the architecture. */
 #define SYS_NR_LIMIT 1024
+
+/* clang-format off */
+/* The calls the engine treats by name, each with an id, so that code compares ids rather than
+ * strings on the hot path. The list is the single place such names are spelled. */
+#define SYS_KNOWN_CALLS(X) \
+    /* opens and queries */ \
+    X(open) X(openat) X(openat2) X(creat) X(stat) X(lstat) X(newfstatat) X(statx) X(access) \
+    X(faccessat) X(faccessat2) X(readlink) X(readlinkat) X(statfs) X(fstat) X(fstatfs) \
+    /* changes to files */ \
+    X(truncate) X(unlink) X(unlinkat) X(rmdir) X(mkdir) X(mkdirat) X(mknod) X(mknodat) X(rename) \
+    X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) X(chmod) X(fchmodat) \
+    X(chown) X(lchown) X(fchownat) X(utime) X(utimes) X(utimensat) X(futimesat) \
+    /* extended attributes */ \
+    X(getxattr) X(lgetxattr) X(listxattr) X(llistxattr) X(setxattr) X(lsetxattr) X(removexattr) \
+    X(lremovexattr) X(fgetxattr) X(fsetxattr) X(flistxattr) X(fremovexattr) \
+    /* where the process stands: working directory, root, mounts */ \
+    X(chdir) X(fchdir) X(chroot) X(pivot_root) X(setns) X(unshare) X(mount) X(umount2) \
+    X(execve) X(execveat) X(exit) X(exit_group) \
+    /* sockets */ \
+    X(connect) X(bind) X(sendto) X(sendmsg) \
+    /* credentials */ \
+    X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) X(setfsuid) X(setfsgid) \
+    X(setgroups) X(capset) X(umask) X(prctl) \
+    /* calls that can reach another process */ \
+    X(ptrace) X(process_vm_readv) X(process_vm_writev) X(kcmp) X(pidfd_open) X(kill) X(tkill) \
+    X(tgkill) X(rt_sigqueueinfo) X(rt_tgsigqueueinfo) X(prlimit64) X(get_robust_list) \
+    X(setpriority) X(sched_setaffinity) X(sched_setscheduler) X(sched_setparam) X(sched_setattr) \
+    X(ioprio_set) X(perf_event_open) X(migrate_pages) X(move_pages) X(fcntl) X(personality) \
+    X(mmap) X(io_uring_setup) X(io_uring_enter) X(io_uring_register) \
+    /* calls that touch only the caller's own memory, descriptors and scheduling */ \
+    X(read) X(write) X(readv) X(writev) X(pread64) X(pwrite64) X(preadv) X(pwritev) X(close) \
+    X(lseek) X(brk) X(munmap) X(mremap) X(mprotect) X(madvise) X(rt_sigaction) X(rt_sigprocmask) \
+    X(rt_sigreturn) X(sigaltstack) X(futex) X(set_robust_list) X(set_tid_address) X(rseq) \
+    X(arch_prctl) X(getpid) X(gettid) X(getppid) X(getuid) X(geteuid) X(getgid) X(getegid) \
+    X(getgroups) X(getresuid) X(getresgid) X(getpgrp) X(getpgid) X(getsid) X(clock_gettime) \
+    X(clock_getres) X(gettimeofday) X(time) X(nanosleep) X(clock_nanosleep) X(sched_yield) \
+    X(getrandom) X(poll) X(ppoll) X(select) X(pselect6) X(epoll_wait) X(epoll_pwait) \
+    X(epoll_pwait2) X(dup) X(dup2) X(dup3) X(pipe) X(pipe2) X(uname) X(getcwd) X(getdents64) \
+    X(sysinfo) X(times) X(getrusage) X(wait4) X(waitid) X(pause) X(alarm) X(restart_syscall)
+
+enum sys_id {
+    SYS_ID_NONE = 0,
+#define SYS_ID_ENUM(name) SYS_ID_##name,
+    SYS_KNOWN_CALLS(SYS_ID_ENUM)
+#undef SYS_ID_ENUM
+    SYS_ID_MAX,
+};
+/* clang-format on */
+
+/* What a known call does that the engine must know; each call's row is in syscalls.c. */
+enum sys_flag {
+    SYS_F_REFUSED = 1u << 0,    /* fails with ENOSYS in the kernel whatever the policy says */
+    SYS_F_NOTIFY = 1u << 1,     /* always reaches the supervisor, whatever the policy says */
+    SYS_F_HARMLESS = 1u << 2,   /* touches only the caller's memory, descriptors, scheduling */
+    SYS_F_CREDS = 1u << 3,      /* may change the calling thread's credentials or umask */
+    SYS_F_ROOT = 1u << 4,       /* may give the process another root or mount namespace */
+    SYS_F_ALL_ROOTS = 1u << 5,  /* may move the root of every process of its namespace */
+    SYS_F_EXEC = 1u << 6,       /* starts another program */
+    SYS_F_EXIT = 1u << 7,       /* ends the thread or the process */
+    SYS_F_TWO_PATHS = 1u << 8,  /* acts on two paths (both are checked and performed) */
+    SYS_F_OTHER_PROC = 1u << 9, /* may act on another process named by pid (pid_args) */
+};
+
+struct sys_call {
+    const char *name;
+    unsigned flags;
+    int8_t pid_args[2]; /* SYS_F_OTHER_PROC: the arguments holding a pid, -1 for none */
+};
+
+/* The id of native call NR (SYS_ID_NONE for calls the engine does not treat by name). */
+enum sys_id sys_id_of(int nr);
+/* The native number of ID, or -1 where the architecture has no such call. */
+int sys_nr_of(enum sys_id id);
+/* The row of ID (never NULL for ID < SYS_ID_MAX), and of call NR (NULL when it has none). */
+const struct sys_call *sys_call_by_id(enum sys_id id);
+const struct sys_call *sys_call_of(int nr);
+/* The flags of call NR, 0 for calls without a row. */
+unsigned sys_flags_of(int nr);
 
 /* Number of the native call named NAME, or -1 if libseccomp does not know it on this arch. */
 int sys_number(const char *name);
@@ -113,3 +192,40 @@ bool sys_arg_name_identifies(const char *name);
 /* Emulation names accepted in policy headers and rule prefixes: "native", and "linux64" (the
  * portable systrace's name for x86-64), which load as native on x86-64. */
 bool sys_emulation_known(const char *name);
+
+/* OpenBSD's system calls, for policies written there: the x86-64 Linux calls that do the same
+ * job (sigaction -> rt_sigaction), also for names that are Linux calls too but that glibc serves
+ * with another one (fork -> clone). A row without calls has no Linux counterpart. */
+#define SYS_COMPAT_MAX_CALLS 3
+
+/* An argument that OpenBSD names or numbers differently: OpenBSD's NAME[n] is our AS[n + shift]. */
+struct sys_compat_arg {
+    const char *name;
+    const char *as;
+    uint8_t shift;
+};
+
+struct sys_compat {
+    const char *openbsd;
+    const char *calls[SYS_COMPAT_MAX_CALLS]; /* ends at the first NULL; none: no counterpart */
+    const char *how;                         /* how Linux does the job, in a few words */
+    struct sys_compat_arg args[2];           /* for these calls only; ends at name == NULL */
+};
+
+const struct sys_compat *sys_compat_table(unsigned *ret_n);
+/* The row of OpenBSD call NAME, or NULL when NAME needs none (a Linux call doing the same job). */
+const struct sys_compat *sys_compat_for(const char *name);
+/* The native calls that a rule on NAME is about: NAME's row, else NAME itself. Fills RET_CALLS
+ * (room for SYS_COMPAT_MAX_CALLS), *ret_n and *ret_row (NULL when NAME is a plain native call).
+ * Returns 0; -ENOSYS when the row says NAME has no counterpart (*ret_row is set); -ENOENT when
+ * NAME is neither a native call nor OpenBSD's. */
+int sys_calls_for_name(const char *name, int *ret_calls, unsigned *ret_n,
+                       const struct sys_compat **ret_row);
+
+/* Argument names of OpenBSD's that every call takes as ours ("string", symlink's target, is our
+ * "linkname"); shift is 0. */
+const struct sys_compat_arg *sys_arg_alias_table(unsigned *ret_n);
+/* How argument NAME[ORDINAL] of a rule on ROW's call (ROW may be NULL) reads in ours: *ret_name
+ * and *ret_ordinal. Returns whether it was renamed or renumbered. */
+bool sys_compat_arg(const struct sys_compat *row, const char *name, unsigned ordinal,
+                    const char **ret_name, unsigned *ret_ordinal);

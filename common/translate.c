@@ -29,7 +29,7 @@ int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len)
     struct iovec remote = {(void *)(uintptr_t)addr, len};
     ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
     if (n < 0)
-        return errno == ESRCH ? -ESRCH : -EFAULT;
+        return errno == ESRCH || errno == EPERM ? -errno : -EFAULT;
     return (size_t)n == len ? 0 : -EFAULT;
 }
 
@@ -308,7 +308,7 @@ static int read_sockaddr(struct tr_call *c, const struct tr_target *t, uint64_t 
     struct sockaddr_storage ss;
     int r = tr_read_mem(t->tid, addr, &ss, (size_t)len);
     if (r < 0)
-        return r == -ESRCH ? r : fail(c, "sockaddr", EFAULT);
+        return r == -ESRCH || r == -EPERM ? r : fail(c, "sockaddr", EFAULT);
     _cleanup_free_ char *cwd = NULL;
     base_dir(t, AT_FDCWD, &cwd);
     add_value(c, "sockaddr", format_sockaddr(&ss, (size_t)len, cwd), true);
@@ -319,12 +319,14 @@ static int read_sockaddr(struct tr_call *c, const struct tr_target *t, uint64_t 
 
 static int read_argv(struct tr_call *c, const struct tr_target *t, uint64_t addr)
 {
-    struct buf b = {0};
+    struct buf b = {0}, blob = {0};
     buf_append(&b, "", 0);
+    buf_append(&blob, "", 0);
     for (unsigned i = 0; addr && i < MAX_ARGV; i++) {
         uint64_t p;
         if (tr_read_mem(t->tid, addr + i * sizeof(p), &p, sizeof(p)) < 0) {
             buf_free(&b);
+            buf_free(&blob);
             return fail(c, "argv", EFAULT);
         }
         if (!p)
@@ -333,17 +335,22 @@ static int read_argv(struct tr_call *c, const struct tr_target *t, uint64_t addr
         int r = tr_read_string(t->tid, p, MAX_ARGV_BYTES, &s);
         if (r < 0) {
             buf_free(&b);
+            buf_free(&blob);
             return fail(c, "argv", r == -ENAMETOOLONG ? E2BIG : EFAULT);
         }
         if (b.len + strlen(s) + 1 > MAX_ARGV_BYTES) {
             free(s);
             buf_free(&b);
+            buf_free(&blob);
             return fail(c, "argv", E2BIG);
         }
         buf_printf(&b, "%s%s", i ? " " : "", s);
+        buf_append(&blob, s, strlen(s) + 1);
         free(s);
     }
     add_value(c, "argv", buf_steal(&b), true);
+    c->argv_blob_len = blob.len;
+    c->argv_blob = buf_steal(&blob);
     return 0;
 }
 
@@ -431,7 +438,7 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
 {
     _cleanup_free_ char *raw = NULL;
     int r = tr_read_string(t->tid, args[a->index], PATH_MAX, &raw);
-    if (r == -ESRCH)
+    if (r == -ESRCH || r == -EPERM)
         return r;
     if (r < 0)
         return fail(c, a->name, -r);
@@ -490,7 +497,7 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
             ret->open_resolve = how.resolve;
         }
     }
-    if (sys_name(n->data.nr) && streq(sys_name(n->data.nr), "creat"))
+    if (sys_id_of(n->data.nr) == SYS_ID_creat)
         ret->oflags = O_CREAT | O_WRONLY | O_TRUNC;
     for (unsigned i = 0; i < SYS_MAX_ARGS && s->args[i].name && !ret->err; i++) {
         const struct sys_arg *a = &s->args[i];
@@ -538,8 +545,8 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
             add_value(ret, a->name, format_int(a->kind, args[a->index]), false);
             break;
         }
-        if (r == -ESRCH)
-            return -ESRCH;
+        if (r == -ESRCH || r == -EPERM)
+            return r;
     }
     return 0;
 }
@@ -554,4 +561,7 @@ void tr_call_free(struct tr_call *c)
     c->n_paths = 0;
     free(c->linkname);
     c->linkname = NULL;
+    free(c->argv_blob);
+    c->argv_blob = NULL;
+    c->argv_blob_len = 0;
 }

@@ -47,11 +47,14 @@ struct tr_call {
     struct sockaddr_storage addr; /* the address of connect, bind, sendto, sendmsg */
     unsigned addr_len;            /* 0 when the call has none */
     uint64_t msg_iov, msg_iovlen, msg_controllen; /* sendmsg's struct msghdr, as read once */
+    char *argv_blob; /* execve's arguments as read once, each ending in NUL */
+    size_t argv_blob_len;
 };
 
 /* Translates the arguments of N. On a malformed argument, ret->err is set (EFAULT, EINVAL,
  * ENAMETOOLONG, …) and the values read so far are kept. Returns -errno only when the target
- * itself could not be inspected (it died). */
+ * itself could not be inspected: -ESRCH (it died), -EPERM (its memory is closed to the
+ * supervisor: it made itself undumpable). */
 int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struct tr_call *ret);
 void tr_call_free(struct tr_call *c);
 void tr_path_clear(struct tr_path *p);
@@ -59,7 +62,8 @@ void tr_path_clear(struct tr_path *p);
  * ours). Never NULL ("" when unknown). Caller frees. */
 char *tr_fd_path(int fd, const char *root_prefix);
 
-/* Copies exactly LEN bytes at ADDR from TID's memory; -EFAULT if any byte is unreadable. */
+/* Copies exactly LEN bytes at ADDR from TID's memory; -EFAULT if any byte is unreadable, -EPERM
+ * when the supervisor may not read it at all. */
 int tr_read_mem(pid_t tid, uint64_t addr, void *buf, size_t len);
 /* Reads a NUL-terminated string at ADDR, of at most MAX bytes with its NUL: -EFAULT for an
  * unreadable byte before the NUL, -ENAMETOOLONG when no NUL comes within MAX. */

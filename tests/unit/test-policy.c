@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "errnames.h"
+#include "filter.h"
 #include "policy.h"
+#include "format.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -300,7 +302,8 @@ static void test_linux64(void)
     struct pol_file *f =
         parse_ok("Policy: /usr/bin/id, Emulation: linux64\n\tlinux64-getuid: permit\n"
                  "\tlinux64-fsread: filename eq \"/etc/passwd\" then permit\n");
-    g_assert_cmpint(f->policies[0].rules[0].nr, ==, sys_number("getuid"));
+    g_assert_cmpuint(f->policies[0].rules[0].n_calls, ==, 1);
+    g_assert_cmpint(f->policies[0].rules[0].calls[0], ==, sys_number("getuid"));
     g_assert_cmpint(f->policies[0].rules[1].alias, ==, SYS_ALIAS_FSREAD);
     g_autofree char *text = pol_print(&f->policies[0]);
     g_assert_cmpstr(text, ==,
@@ -396,6 +399,14 @@ static const struct {
     {"filename nsub \"<non-existent filename>\"", false, true},
     {"filename match \"<non-existent filename>: /tmp/*\"", true, false},
     {"filename neq \"<non-existent filename>: /tmp/a\"", false, true},
+    /* OpenBSD's later spelling, with a leading slash, as in the ports tree's filter */
+    {"filename match \"/<non-existent filename>: *\"", true, false},
+    {"filename eq \"/<non-existent filename>: /tmp/a\"", true, false},
+    {"filename sub \"/<non-existent filename>\"", true, false},
+    {"filename match \"<non-existent filename>: *\"", true, false},
+    {"filename eq \"<non-existent filename>: /tmp/a\" or filename match \"/<non-existent "
+     "filename>: *\"",
+     true, false},
 };
 
 static void test_existence_is_not_identity(void)
@@ -672,7 +683,7 @@ static void test_includes(void)
     /* Parsed, printed canonically, and nothing else on the line. */
     struct pol_rule *r = rule_ok("include \"base\"");
     g_assert_cmpstr(r->include, ==, "base");
-    g_assert_cmpint(r->nr, ==, -1);
+    g_assert_cmpint(r->n_calls, ==, 0);
     g_autofree char *text = pol_rule_print(r);
     g_assert_cmpstr(text, ==, "include \"base\"");
     pol_rule_free(r);
@@ -930,6 +941,121 @@ static void test_index_keeps_first_match(void)
     g_string_free(t, TRUE);
 }
 
+/* An OpenBSD policy: its calls' Linux counterparts, with notes; names without one, warned. */
+static const char openbsd_policy[] = "Policy: /usr/bin/make, Emulation: native\n"
+                                     "\tnative-sigaction: permit\n"
+                                     "\tnative-fork: permit\n"
+                                     "\tnative-kqueue: permit\n"
+                                     "\tnative-symlink: string eq \"/t\" then deny[eexist]\n"
+                                     "\tnative-setegid: gid eq \"5\" then permit\n"
+                                     "\tnative-read: permit\n"
+                                     "\tnative-__thrsleep: permit\n"
+                                     "\tnative-__thrwakeup: permit\n"
+                                     "\tnative-getthrid: permit\n"
+                                     "\tnative-gettid: deny\n";
+
+static void test_openbsd_names(void)
+{
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(openbsd_policy, strlen(openbsd_policy), &f, &d), ==, 0);
+    pol_lint(f, &d);
+    pol_diags_sort(&d);
+    g_autofree char *out = pol_diags_format(&d, "p");
+    g_assert_cmpstr(
+        out, ==,
+        "p:2:9: note: OpenBSD's 'sigaction' is rt_sigaction on Linux\n"
+        "p:3:9: note: 'fork' covers clone, clone3 too on Linux (glibc forks with clone; clone "
+        "also starts threads)\n"
+        "p:4:9: warning: OpenBSD's 'kqueue' has no Linux counterpart (Linux: epoll_create1, with "
+        "other semantics): the rule never matches\n"
+        "p:5:18: note: OpenBSD's argument 'string' is read as 'linkname' here\n"
+        "p:6:9: note: OpenBSD's 'setegid' is setresgid on Linux (setresgid(-1, gid, -1): gid is "
+        "gid[1])\n"
+        "p:6:18: note: OpenBSD's argument 'gid' is read as 'gid[1]' here\n"
+        "p:8:9: note: OpenBSD's '__thrsleep' is futex on Linux\n"
+        "p:9:1: note: the rule on line 8 already decides every '__thrwakeup' call here, alike\n"
+        "p:9:9: note: OpenBSD's '__thrwakeup' is futex on Linux\n"
+        "p:10:9: note: OpenBSD's 'getthrid' is gettid on Linux\n"
+        "p:11:1: warning: rule can never match: the rule on line 10 already decides every "
+        "'gettid' call\n");
+    g_assert_cmpuint(d.n_notes, ==, 9);
+    const struct policy *p = &f->policies[0];
+    /* Each rule applies to every Linux call its name maps to, and only to those. */
+    static const struct {
+        const char *call;
+        unsigned line; /* 0: no rule */
+    } decides[] = {
+        {"rt_sigaction", 2}, {"fork", 3},  {"clone", 3},   {"clone3", 3},        {"vfork", 0},
+        {"read", 7},         {"futex", 8}, {"gettid", 10}, {"epoll_create1", 0},
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(decides); i++) {
+        struct pol_request req = {.nr = sys_number(decides[i].call)};
+        const struct pol_rule *r = pol_evaluate(p, &req, NULL);
+        if ((r ? r->line : 0) != decides[i].line)
+            g_error("%s: decided by line %u, want %u", decides[i].call, r ? r->line : 0,
+                    decides[i].line);
+    }
+    /* symlink's "string" is its linkname; setegid's gid is setresgid's second. */
+    struct pol_value link[] = {{"linkname", "/t", true}, {"filename", "/l", true}};
+    struct pol_request req = {.nr = sys_number("symlink"), .args = link, .n_args = 2};
+    g_assert_cmpuint(pol_evaluate(p, &req, NULL)->line, ==, 5);
+    /* The values as the translator gives them: an id with a name reads as the name. */
+    g_autofree char *five = format_int(SYS_ARG_GID, 5);
+    struct pol_value gids[] = {{"gid", "4294967295"}, {"gid", five}, {"gid", "4294967295"}};
+    req = (struct pol_request){.nr = sys_number("setresgid"), .args = gids, .n_args = 3};
+    g_assert_nonnull(pol_evaluate(p, &req, NULL));
+    gids[0].value = five;
+    gids[1].value = "4294967295";
+    g_assert_null(pol_evaluate(p, &req, NULL));
+    /* The printer keeps the names as written, and its text parses to the same. */
+    g_autofree char *text = pol_print(p);
+    g_assert_nonnull(strstr(text, "\tnative-sigaction: permit\n"));
+    g_assert_nonnull(strstr(text, "native-symlink: string eq \"/t\" then deny[eexist]\n"));
+    g_assert_nonnull(strstr(text, "native-setegid: gid eq \"5\" then permit\n"));
+    struct pol_file *again = parse_ok(text);
+    g_autofree char *text2 = pol_print(&again->policies[0]);
+    g_assert_cmpstr(text, ==, text2);
+    pol_file_free(again);
+    /* The kernel filter decides each mapped call as the rule says. */
+    int err = 0;
+    g_assert_cmpint(filter_policy_decision(p, sys_number("clone3"), &err), ==, FILTER_ALLOW);
+    g_assert_cmpint(filter_policy_decision(p, sys_number("rt_sigaction"), &err), ==, FILTER_ALLOW);
+    g_assert_cmpint(filter_policy_decision(p, sys_number("setresgid"), &err), ==, FILTER_NOTIFY);
+    g_assert_cmpint(filter_policy_decision(p, sys_number("gettid"), &err), ==, FILTER_ALLOW);
+    pol_diags_clear(&d);
+    pol_file_free(f);
+    /* A typed rule on a name without a counterpart is refused, saying so. */
+    struct pol_rule *r = NULL;
+    char *msg = NULL;
+    g_assert_cmpint(pol_parse_rule("native-kqueue: permit", &r, &msg), ==, -EINVAL);
+    g_assert_cmpstr(msg, ==, "OpenBSD's 'kqueue' has no Linux counterpart");
+    free(msg);
+    r = rule_ok("native-__tfork: deny[eagain]");
+    g_assert_cmpuint(r->n_calls, ==, 2);
+    g_assert_true(pol_rule_names_call(r, sys_number("clone")));
+    g_assert_false(pol_rule_names_call(r, sys_number("fork")));
+    pol_rule_free(r);
+}
+
+/* Names merged into one Linux call that decide differently: the later one is lost, a warning. */
+static void test_openbsd_merged(void)
+{
+    static const char text[] = "Policy: /bin/x, Emulation: native\n"
+                               "\tnative-__thrsleep: permit\n"
+                               "\tnative-__thrwakeup: deny\n";
+    struct pol_file *f;
+    struct pol_diags d = {0};
+    g_assert_cmpint(pol_parse(text, strlen(text), &f, &d), ==, 0);
+    pol_diags_clear(&d);
+    pol_lint(f, &d);
+    g_assert_cmpuint(d.n, ==, 1);
+    g_assert_cmpint(d.v[0].severity, ==, POL_WARNING);
+    g_assert_nonnull(strstr(d.v[0].msg, "can never match"));
+    pol_diags_clear(&d);
+    pol_file_free(f);
+}
+
 static void test_errnames(void)
 {
     g_assert_cmpint(errname_to_errno("enoent"), ==, ENOENT);
@@ -970,6 +1096,8 @@ int main(int argc, char **argv)
     g_test_add_func("/policy/pid-variables", test_pid_variables);
     g_test_add_func("/policy/named-values", test_named_values);
     g_test_add_func("/policy/lint-shadowing", test_lint_shadowing);
+    g_test_add_func("/policy/openbsd-names", test_openbsd_names);
+    g_test_add_func("/policy/openbsd-merged", test_openbsd_merged);
     g_test_add_func("/policy/errnames", test_errnames);
     return g_test_run();
 }

@@ -3,6 +3,7 @@
 set -u
 ctl="$1"
 podir="${2:-}"
+ports_filter="${3:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -131,6 +132,42 @@ printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "mini"\n\tnative-fsr
 expect "the administrator's abstraction overrides the shipped one" 0 "$ctl" policy check "$tmp/lint/usr_bin_true"
 contains "nothing shadowed by the override" "$tmp/out" "usr_bin_true: ok (1 policies)"
 unset SYSTRACE_DATA_DIR
+# The OpenBSD ports tree's filter, made a policy as its bsd.port.mk did: make's variables by sed.
+if [ -f "$ports_filter" ]; then
+    {
+        echo "Policy: /usr/bin/make, Emulation: native"
+        sed -e 's,${WRKDIR},'"$tmp/work"',g' -e 's,${TMPDIR},'"$tmp/t"',g' \
+            -e 's,${PKG_TMPDIR},'"$tmp/pkg"',g' -e 's,${DISTDIR},'"$tmp/dist"',g' \
+            -e 's,${PORTSDIR},'"$tmp/ports"',g' "$ports_filter"
+    } >"$tmp/ports"
+    expect "the ports tree's filter checks without errors" 0 "$ctl" policy check "$tmp/ports"
+    if grep -q 'error:\|unknown system call\|unknown variable' "$tmp/out"; then
+        not_ok "no errors, unknown calls or unknown variables"; sed 's/^/# /' "$tmp/out"
+    else ok "no errors, unknown calls or unknown variables"; fi
+    line=$(grep -n 'native-sigaction:' "$tmp/ports" | cut -d: -f1)
+    contains "a mapping is a note at FILE:LINE:COL" "$tmp/out" \
+        "$tmp/ports:$line:9: note: OpenBSD's 'sigaction' is rt_sigaction on Linux"
+    contains "symlink's string is linkname" "$tmp/out" \
+        "note: OpenBSD's argument 'string' is read as 'linkname' here"
+    contains "a name without a counterpart is a warning" "$tmp/out" \
+        "warning: OpenBSD's 'kqueue' has no Linux counterpart"
+    mapped=$(grep -c "note: OpenBSD's '[^']*' is \|note: '[^']*' covers " "$tmp/out")
+    missing=$(grep -c "has no Linux counterpart" "$tmp/out")
+    if [ "$mapped" -ge 30 ] && [ "$missing" -ge 10 ]; then ok "OpenBSD's names are noted ($mapped mapped, $missing without counterpart)"
+    else not_ok "OpenBSD's names are noted ($mapped mapped, $missing without counterpart)"; fi
+    # Besides the names without a counterpart, only what any policy may be warned about.
+    if grep 'warning:' "$tmp/out" | grep -v 'has no Linux counterpart\|unsafe: \|rule can never match\|is looked up in a file named' >"$tmp/other"; then
+        not_ok "no other warnings"; sed 's/^/# /' "$tmp/other"
+    else ok "no other warnings"; fi
+    printf 'Policy: /usr/bin/make, Emulation: native\n\tnative-fswrite: filename match "${WRKDIR}" then permit\n' >"$tmp/unsubst"
+    expect "an unsubstituted make variable still checks" 0 "$ctl" policy check "$tmp/unsubst"
+    contains "and is warned about" "$tmp/out" "'\${WRKDIR}' is a make variable"
+    printf 'Policy: /usr/bin/make, Emulation: native\n\tnative-fswrite: filename match "$WRKDIR/*" then permit\n' >"$tmp/unknown"
+    expect "an unknown \$VAR still checks" 0 "$ctl" policy check "$tmp/unknown"
+    contains "and is warned about as before" "$tmp/out" "unknown variable '\$WRKDIR' is kept as written"
+else
+    not_ok "the ports tree's filter: no file at '$ports_filter'"
+fi
 
 expect "--help" 0 "$ctl" --help
 contains "help lists policy check" "$tmp/out" "policy check FILE"
