@@ -130,6 +130,11 @@ const char *store_default_data_dir(void)
     const char *dir = getenv("SYSTRACE_DATA_DIR");
     if (dir && dir[0] == '/' && !getauxval(AT_SECURE))
         return dir;
+    /* A build that was never installed uses the abstractions of its own source tree, so that
+     * learning from the build directory writes the same short policies as an installed copy. */
+    struct stat st;
+    if (stat(DATA_DIR "/abstractions", &st) < 0 && stat(SOURCE_DATA_DIR "/abstractions", &st) == 0)
+        return SOURCE_DATA_DIR;
     return DATA_DIR;
 }
 

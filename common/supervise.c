@@ -975,7 +975,7 @@ static void act(struct sup *s, struct request *r, const struct verdict *v)
                 return;
             }
         }
-        if (v->read_memory && current_mode(s) != SUP_LEARN)
+        if ((v->read_memory || r->call.must_perform) && current_mode(s) != SUP_LEARN)
             permit_checked(s, r, v);
         else
             notify_continue(listener, n->id);
@@ -1080,8 +1080,15 @@ static void serve(struct sup *s, struct request *r)
     enum sys_alias alias =
         s->cfg.no_alias ? SYS_ALIAS_NONE : sys_alias_for(n->data.nr, r->call.oflags);
     r->rule_name = alias != SYS_ALIAS_NONE ? sys_alias_name(alias) : r->syscall;
+    int nr = n->data.nr;
+    if (r->call.fd_form) {
+        /* A stat of a descriptor itself is the call fstat of policies, whatever glibc used. */
+        nr = sys_nr_of(SYS_ID_fstat);
+        alias = SYS_ALIAS_NONE;
+        r->rule_name = "fstat";
+    }
     r->req = (struct pol_request){
-        .nr = n->data.nr,
+        .nr = nr,
         .alias = alias,
         .args = r->call.values,
         .n_args = r->call.n_values,
@@ -1169,7 +1176,7 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
     } else if (r.proc.launching) {
         serve_launching(s, &r);
     } else {
-        struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix};
+        struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix, r.proc.pidfd};
         int t = tr_translate(n, &target, &r.call);
         if (t == 0 && (!r.call.reads_memory || still_waiting(s, &r))) {
             serve(s, &r);

@@ -137,6 +137,55 @@ static void rewrite_self(struct buf *res, const struct tr_target *t)
     buf_puts(res, repl);
 }
 
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+/* Makes OUT the caller's descriptor FD (AT_FDCWD: its working directory), pinned: the supervisor's
+ * own copy, through which the call will be performed. *RET is the object's path. */
+static int pin(const struct tr_target *t, int fd, struct tr_path *out, char **ret)
+{
+    int copy;
+    if (fd == AT_FDCWD) {
+        char cwd[48];
+        snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", t->tid);
+        copy = open(cwd, O_PATH | O_CLOEXEC);
+    } else if (fd < 0) {
+        return -EBADF;
+    } else {
+        copy = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+    }
+    if (copy < 0)
+        return errno == EPERM ? -EPERM : errno == ESRCH ? -ESRCH : -EBADF;
+    out->pinned = copy;
+    out->has_pin = true;
+    free(out->via);
+    out->via = xasprintf("/proc/self/fd/%d", copy);
+    *ret = tr_fd_path(copy, t->root_prefix);
+    return 0;
+}
+
+/* The descriptor number N when LINK (a resolved path) is /proc/<the caller>/fd/N or
+ * /proc/<the caller>/task/<tid>/fd/N, else -1. */
+static int own_fd_link(const struct tr_target *t, const char *link)
+{
+    char prefix[48];
+    int n = snprintf(prefix, sizeof(prefix), "/proc/%d/", t->tgid);
+    if (strncmp(link, prefix, (size_t)n) != 0)
+        return -1;
+    const char *s = link + n;
+    if (strncmp(s, "task/", 5) == 0) {
+        s += 5 + strspn(s + 5, "0123456789");
+        if (*s++ != '/')
+            return -1;
+    }
+    if (strncmp(s, "fd/", 3) != 0)
+        return -1;
+    char *end;
+    long fd = strtol(s + 3, &end, 10);
+    return end != s + 3 && !*end && fd >= 0 && fd < INT_MAX ? (int)fd : -1;
+}
+
 /* Resolves component by component, reading each symlink in the caller's view of /proc, so that
  * /proc/self and magic links such as /dev/stdin name the caller's objects, not ours. */
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
@@ -150,17 +199,12 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
         return -ENOENT;
     if (path[0] == '\0') {
         /* AT_EMPTY_PATH: the object of the descriptor itself, whatever it is (fstat's way). */
-        char proc[64];
-        int r = dir_link(t, dirfd, proc, sizeof(proc));
+        int r = pin(t, dirfd, out, ret);
         if (r == 0)
-            r = read_link(proc, ret);
-        if (r == 0) {
             out->resolved = xstrdup(*ret);
-            out->via = xstrdup(proc);
-        }
         if (!ret_path)
             tr_path_clear(&scratch);
-        return r == -ENOENT ? -EBADF : r;
+        return r;
     }
     if (path[0] == '/') {
         buf_puts(&res, "/");
@@ -229,7 +273,14 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
         if (target[0] != '/') {
             if (strstr(target, ":[") && last) {
                 /* A magic link to a pipe, socket or anonymous inode: that is the object, which
-                 * only the link itself reaches. */
+                 * only the link itself reaches. One of the caller's descriptors is pinned. */
+                int fd = own_fd_link(t, res.data);
+                _cleanup_free_ char *object = NULL;
+                if (fd >= 0 && pin(t, fd, out, &object) == 0) {
+                    res.len = 0;
+                    buf_puts(&res, object);
+                    break;
+                }
                 free(out->via);
                 out->via = xstrdup(full);
                 res.len = 0;
@@ -267,6 +318,8 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
 
 void tr_path_clear(struct tr_path *p)
 {
+    if (p->has_pin)
+        close(p->pinned);
     free(p->resolved);
     free(p->via);
     free(p->raw);
@@ -434,10 +487,17 @@ static int resolve_restricted(struct tr_call *c, const struct tr_target *t, int 
 }
 
 static int read_path(struct tr_call *c, const struct tr_target *t, const struct sys_arg *a,
-                     const uint64_t *args)
+                     const uint64_t *args, int nr)
 {
     _cleanup_free_ char *raw = NULL;
-    int r = tr_read_string(t->tid, args[a->index], PATH_MAX, &raw);
+    /* utimensat with a NULL path (futimens) acts on its descriptor, as an empty path does. */
+    bool null_path = args[a->index] == 0 && a->kind == SYS_ARG_PATH && a->aux >= 0 &&
+                     sys_id_of(nr) == SYS_ID_utimensat && (int)(uint32_t)args[a->aux] != AT_FDCWD;
+    int r = 0;
+    if (null_path)
+        raw = xstrdup("");
+    else
+        r = tr_read_string(t->tid, args[a->index], PATH_MAX, &raw);
     if (r == -ESRCH || r == -EPERM)
         return r;
     if (r < 0)
@@ -448,7 +508,7 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
         return 0;
     }
     int dirfd = a->aux >= 0 ? (int)(uint32_t)args[a->aux] : AT_FDCWD;
-    bool empty_ok = a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH);
+    bool empty_ok = null_path || (a->flags >= 0 && ((uint32_t)args[a->flags] & AT_EMPTY_PATH));
     char *resolved;
     struct tr_path scratch = {0};
     bool kept = c->n_paths < 2;
@@ -457,9 +517,21 @@ static int read_path(struct tr_call *c, const struct tr_target *t, const struct 
         r = resolve_restricted(c, t, dirfd, raw, &resolved, path);
     else
         r = tr_resolve_path(t, dirfd, raw, follows(a, args, c->oflags), empty_ok, &resolved, path);
+    if (r == -ESRCH || r == -EPERM)
+        return r; /* the caller's descriptor could not be copied: it is gone, or closed to us */
     if (r < 0)
         return fail(c, a->name, -r);
-    struct pol_value *v = add_value(c, a->name, resolved, true);
+    /* A stat of the descriptor itself is fstat's: decided by the descriptor, not by the path of
+     * whatever it is today (stdout a file in one run, a pipe in the next). */
+    enum sys_id id = sys_id_of(nr);
+    bool fd_form = !raw[0] && !null_path && (id == SYS_ID_newfstatat || id == SYS_ID_statx);
+    if (fd_form) {
+        free(resolved);
+        resolved = format_int(SYS_ARG_FD, (uint32_t)dirfd);
+    }
+    struct pol_value *v = add_value(c, fd_form ? "fd" : a->name, resolved, !fd_form);
+    c->fd_form |= fd_form;
+    c->must_perform |= fd_form || path->has_pin;
     if (v)
         v->missing = path->missing;
     if (kept) {
@@ -505,7 +577,7 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
         switch (a->kind) {
         case SYS_ARG_PATH:
         case SYS_ARG_PATH_LITERAL:
-            r = read_path(ret, t, a, args);
+            r = read_path(ret, t, a, args, n->data.nr);
             break;
         case SYS_ARG_SOCKADDR:
             r = read_sockaddr(ret, t, args[a->index], args[a->aux]);

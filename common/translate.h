@@ -18,16 +18,21 @@ struct tr_target {
     pid_t tid;               /* the calling thread (the notification's pid) */
     pid_t tgid;              /* its process */
     const char *root_prefix; /* "" when its root is ours, else "/proc/TGID/root" */
+    int pidfd;               /* the process's pidfd: its descriptors are copied through it */
 };
 
 /* A path argument as the supervisor performs it: the object it names, resolved once. */
 struct tr_path {
     char *resolved; /* absolute in the caller's root, symlinks resolved; NULL if none */
-    char *via;      /* when the object is reached only through a magic link (a pipe behind
-                     * /dev/stdin, the object of an AT_EMPTY_PATH descriptor): that link */
+    char *via;      /* when the object is one of the caller's descriptors (a pipe behind
+                     * /dev/stdin, the object of an AT_EMPTY_PATH descriptor): a link to the
+                     * supervisor's own copy of it, taken when the path was translated, so that
+                     * what is decided on is what is acted on, whatever the caller dup2s meanwhile */
     char *raw;      /* the path as the caller wrote it */
     bool missing;   /* the last component (or more) does not exist */
     bool follow;    /* the call follows a final symlink */
+    bool has_pin;   /* PINNED is that copy (closed with the path) */
+    int pinned;
 };
 
 struct tr_call {
@@ -47,7 +52,9 @@ struct tr_call {
     struct sockaddr_storage addr; /* the address of connect, bind, sendto, sendmsg */
     unsigned addr_len;            /* 0 when the call has none */
     uint64_t msg_iov, msg_iovlen, msg_controllen; /* sendmsg's struct msghdr, as read once */
-    char *argv_blob; /* execve's arguments as read once, each ending in NUL */
+    bool fd_form;      /* a stat of the descriptor itself (AT_EMPTY_PATH and ""): fstat's */
+    bool must_perform; /* a permit must be performed on the pinned object, never continued */
+    char *argv_blob;   /* execve's arguments as read once, each ending in NUL */
     size_t argv_blob_len;
 };
 
