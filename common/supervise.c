@@ -1348,11 +1348,23 @@ void sup_set_mode(struct sup *s, enum sup_mode mode)
 {
     if (mode >= SUP_MODE_MAX)
         return;
+    /* Learning needs its recorder, made on the first switch to it (what the kernel filter
+     * already decides in this session is not seen, so not learned). */
+    struct learner *l = NULL;
     pthread_mutex_lock(&s->lock);
-    /* Learning needs its recorder from the start: a session not started learning cannot. */
-    if (mode != SUP_LEARN || s->learner)
-        s->mode = mode;
+    bool need = mode == SUP_LEARN && !s->learner;
     pthread_mutex_unlock(&s->lock);
+    const char *dir = store_user_dir(s->cfg.store);
+    if (need && (!dir || learner_new(dir, s->cfg.store, s->cfg.log, &l) < 0)) {
+        log_event(s->cfg.log, "cannot switch to learning: no policy directory to write to");
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    if (l && !s->learner)
+        s->learner = steal_pointer(&l);
+    s->mode = mode;
+    pthread_mutex_unlock(&s->lock);
+    learner_free(l);
 }
 
 enum sup_mode sup_get_mode(struct sup *s)
