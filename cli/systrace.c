@@ -320,6 +320,7 @@ static void signal_tree(struct run *run, int sig)
 static void on_kill_timer(void *data)
 {
     struct run *run = data;
+    loop_timer_cancel(run->loop, run->kill_timer);
     run->kill_timer = NULL;
     signal_tree(run, SIGKILL);
 }

@@ -27,7 +27,8 @@ struct loop_timer {
     uint64_t when;
     loop_fn fn;
     void *data;
-    bool dead, fired;
+    int refs;    /* the owner's until it cancels, the loop's until it fired or was cancelled */
+    bool linked; /* on the pending list */
     struct loop_timer *prev, *next; /* the pending list, earliest first */
 };
 
@@ -47,7 +48,6 @@ struct loop {
     struct loop_timer *timers;
     uint64_t armed; /* the deadline the timerfd is set to, 0 for none */
     struct loop_watch *dead_watches;
-    struct loop_timer *dead_timers;
     struct job *jobs, **jobs_tail;
 };
 
@@ -93,11 +93,6 @@ static void free_dead(struct loop *l)
         l->dead_watches = w->next_dead;
         free(w);
     }
-    while (l->dead_timers) {
-        struct loop_timer *t = l->dead_timers;
-        l->dead_timers = t->next;
-        free(t);
-    }
 }
 
 void loop_free(struct loop *l)
@@ -108,7 +103,7 @@ void loop_free(struct loop *l)
         free_dead(l);
         for (struct loop_timer *t = l->timers, *next; t; t = next) {
             next = t->next;
-            free(t);
+            free(t); /* a timer still pending at the end is nobody's any more */
         }
         for (struct job *j = l->jobs, *next; j; j = next) {
             next = j->next;
@@ -198,6 +193,8 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t when_ns, loop_fn fn, 
     t->when = when_ns ? when_ns : 1;
     t->fn = fn;
     t->data = data;
+    t->refs = 2;
+    t->linked = true;
     pthread_mutex_lock(&l->lock);
     struct loop_timer **at = &l->timers, *prev = NULL;
     while (*at && (*at)->when <= t->when) {
@@ -224,6 +221,14 @@ static void unlink_timer(struct loop *l, struct loop_timer *t)
     if (t->next)
         t->next->prev = t->prev;
     t->prev = t->next = NULL;
+    t->linked = false;
+}
+
+/* Drops a reference to T; LOOP->lock held. */
+static void timer_unref(struct loop_timer *t)
+{
+    if (--t->refs == 0)
+        free(t);
 }
 
 void loop_timer_cancel(struct loop *l, struct loop_timer *t)
@@ -232,15 +237,15 @@ void loop_timer_cancel(struct loop *l, struct loop_timer *t)
         return;
     pthread_mutex_lock(&l->lock);
     wait_not_dispatching(l, t);
-    if (!t->fired) {
+    int drop = 1; /* the owner's reference, and the loop's if it has not fired */
+    if (t->linked) {
         unlink_timer(l, t);
         arm(l);
+        drop++;
     }
-    t->dead = true;
-    t->next = l->dead_timers;
-    l->dead_timers = t;
-    if (!l->running)
-        free_dead(l);
+    t->refs -= drop;
+    if (t->refs == 0)
+        free(t);
     pthread_mutex_unlock(&l->lock);
 }
 
@@ -300,8 +305,8 @@ static void run_timers(struct loop *l)
     while (l->timers && l->timers->when <= now) {
         struct loop_timer *t = l->timers;
         unlink_timer(l, t);
-        t->fired = true;
         dispatch(l, t, call_timer, 0);
+        timer_unref(t); /* the loop's: only the owner's is left */
     }
     arm(l);
 }

@@ -25,9 +25,11 @@ int loop_watch_fd(struct loop *loop, int fd, uint32_t events, loop_fd_fn fn, voi
  * thread it waits for a call in progress, so the caller must not hold a lock FN takes. */
 void loop_unwatch(struct loop *loop, struct loop_watch *watch);
 
-/* Calls FN(DATA) on the loop's thread once CLOCK_MONOTONIC reaches WHEN_NS. */
+/* Calls FN(DATA) on the loop's thread once CLOCK_MONOTONIC reaches WHEN_NS. The caller owns the
+ * timer and cancels it exactly once, whether it fired or not (from FN itself too). */
 struct loop_timer *loop_timer_add(struct loop *loop, uint64_t when_ns, loop_fn fn, void *data);
-/* As loop_unwatch, for a timer; harmless once it has fired. */
+/* Releases TIMER; if it has not fired it never will. As loop_unwatch, it waits for FN when FN
+ * runs on another thread. NULL is ignored. */
 void loop_timer_cancel(struct loop *loop, struct loop_timer *timer);
 
 /* Runs FN(DATA) on the loop's thread soon. */

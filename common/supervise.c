@@ -319,6 +319,11 @@ static void mark_idle(struct worker *w)
 
 /* ---- questions --------------------------------------------------------------------------- */
 
+struct timer_ctx {
+    struct sup *sup;
+    uint64_t token;
+};
+
 /* A question waiting for its answer: the request it is about, and the strings shown. */
 struct pending {
     uint64_t token;
@@ -332,7 +337,8 @@ struct pending {
     struct sup_ancestor parents[MAX_PARENTS];
     char *parent_bins[MAX_PARENTS];
     struct loop_timer *timer;
-    struct sup_answer answer; /* once answered */
+    struct timer_ctx deadline; /* what the timer's callback looks the question up by */
+    struct sup_answer answer;  /* once answered */
     char *answer_rule;
     struct pending *next;
 };
@@ -468,11 +474,6 @@ static void timeout_job(struct sup *s, void *data)
     pending_free(p);
 }
 
-struct timer_ctx {
-    struct sup *sup;
-    uint64_t token;
-};
-
 static void on_deadline(void *data)
 {
     struct timer_ctx *t = data;
@@ -480,10 +481,10 @@ static void on_deadline(void *data)
     pthread_mutex_lock(&s->lock);
     struct pending *p = take_pending(s, t->token);
     pthread_mutex_unlock(&s->lock);
-    free(t);
     if (!p)
-        return;
-    p->timer = NULL; /* fired */
+        return; /* answered or withdrawn meanwhile: whoever took it releases the timer */
+    loop_timer_cancel(host_loop(s->host), p->timer); /* fired: released */
+    p->timer = NULL;
     if (s->cfg.asker && s->cfg.asker->cancel)
         s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, SUP_CANCEL_DEADLINE);
     post_job(s, timeout_job, p);
@@ -685,16 +686,14 @@ static bool ask(struct sup *s, struct request *r, struct verdict *v)
     s->pending = p;
     s->n_pending++;
     pthread_mutex_unlock(&s->lock);
-    struct timer_ctx *t = xcalloc(1, sizeof(*t));
-    *t = (struct timer_ctx){s, token};
-    p->timer = loop_timer_add(host_loop(s->host), p->q.deadline_ns, on_deadline, t);
+    p->deadline = (struct timer_ctx){s, token};
+    p->timer = loop_timer_add(host_loop(s->host), p->q.deadline_ns, on_deadline, &p->deadline);
     if (s->cfg.asker->ask(s->cfg.asker_data, s, &p->q) < 0) {
         pthread_mutex_lock(&s->lock);
         struct pending *mine = take_pending(s, token);
         pthread_mutex_unlock(&s->lock);
         if (mine) {
             loop_timer_cancel(host_loop(s->host), mine->timer);
-            free(t);
             struct verdict dv = {SUP_DENY, EPERM, true, "not-asked", NULL, false, false};
             conclude(s, mine, &dv);
             pending_free(mine);

@@ -64,10 +64,10 @@ static void test_timers_in_order(void)
     g_assert_cmpint(loop_new(&o.loop), ==, 0);
     uint64_t now = loop_now_ns();
     struct mark m[4] = {{&o, 0}, {&o, 1}, {&o, 2}, {&o, 3}};
-    loop_timer_add(o.loop, now + 30000000, on_timer, &m[3]);
-    loop_timer_add(o.loop, now + 10000000, on_timer, &m[1]);
+    struct loop_timer *t3 = loop_timer_add(o.loop, now + 30000000, on_timer, &m[3]);
+    struct loop_timer *t1 = loop_timer_add(o.loop, now + 10000000, on_timer, &m[1]);
     struct loop_timer *cancelled = loop_timer_add(o.loop, now + 20000000, on_timer, &m[2]);
-    loop_timer_add(o.loop, now, on_timer, &m[0]);
+    struct loop_timer *t0 = loop_timer_add(o.loop, now, on_timer, &m[0]);
     loop_timer_cancel(o.loop, cancelled);
     g_assert_cmpint(loop_run(o.loop), ==, 0);
     g_assert_cmpint(o.n, ==, 3);
@@ -75,6 +75,9 @@ static void test_timers_in_order(void)
     g_assert_cmpint(o.seen[1], ==, 1);
     g_assert_cmpint(o.seen[2], ==, 3);
     g_assert_cmpuint(loop_now_ns() - now, >=, 30000000);
+    loop_timer_cancel(o.loop, t0); /* fired ones are released by their owner too */
+    loop_timer_cancel(o.loop, t1);
+    loop_timer_cancel(o.loop, t3);
     loop_free(o.loop);
 }
 
