@@ -85,15 +85,16 @@ int busmsg_read_options(DBusMessageIter *iter, const struct opt_key *keys, size_
         return fail(ret_error, NULL, "options must be a{sv}");
     DBusMessageIter dict;
     dbus_message_iter_recurse(iter, &dict);
+    /* Counted first: a flood is refused as one, whatever its first entries say. */
+    size_t count = 0;
+    for (DBusMessageIter c = dict; dbus_message_iter_get_arg_type(&c) == DBUS_TYPE_DICT_ENTRY;
+         dbus_message_iter_next(&c))
+        if (++count > BUSMSG_MAX_ENTRIES)
+            return fail(ret_error, NULL, "too many options");
     uint64_t seen = 0;
-    size_t entries = 0;
     int r = 0;
     for (; dbus_message_iter_get_arg_type(&dict) == DBUS_TYPE_DICT_ENTRY;
          dbus_message_iter_next(&dict)) {
-        if (++entries > BUSMSG_MAX_ENTRIES) {
-            r = fail(ret_error, NULL, "too many options");
-            break;
-        }
         DBusMessageIter e, v;
         dbus_message_iter_recurse(&dict, &e);
         if (dbus_message_iter_get_arg_type(&e) != DBUS_TYPE_STRING) {
