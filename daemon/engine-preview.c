@@ -266,10 +266,6 @@ int sup_answer(struct sup *s, uint64_t token, const struct sup_answer *a)
     if (!p)
         return -ENOENT;
     loop_timer_cancel(s->host->loop, p->timer);
-    if (a->action == SUP_PERMIT || a->action == SUP_DETACH)
-        notify_continue(s->listener, token);
-    else
-        notify_return(s->listener, token, 0, a->err ? a->err : EPERM);
     if (a->action == SUP_DETACH)
         sup_detach(s);
     if (a->action == SUP_KILL)
@@ -285,6 +281,10 @@ int sup_answer(struct sup *s, uint64_t token, const struct sup_answer *a)
         store_append(store_user_dir(s->cfg.store), p->binary, rules, 1, NULL, &err);
         free(err);
     }
+    if (a->action == SUP_PERMIT || a->action == SUP_DETACH)
+        notify_continue(s->listener, token);
+    else
+        notify_return(s->listener, token, 0, a->err ? a->err : EPERM);
     pending_free(p);
     return 0;
 }
