@@ -1,5 +1,5 @@
 /* systracectl: the control tool. `policy check|show|path` work on policy files and need no
- * daemon; the session commands (list, attach, …) need systraced. */
+ * daemon; the session commands (list, attach, …, ctl-daemon.c) talk to systraced. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "binary.h"
+#include "ctl-daemon.h"
 #include "i18n.h"
 #include "policy.h"
 #include "store.h"
@@ -31,13 +32,26 @@ static void usage(FILE *out)
                    "  policy show FILE|BINARY   print the canonical text of a policy\n"
                    "  policy path BINARY        the file that governs BINARY, and where it is\n"
                    "\n"
-                   "Session commands (need systraced): list, attach PID, detach PID, kill PID,\n"
-                   "log\n"
+                   "Session commands (talk to systraced; TARGET is a pid of the session, its\n"
+                   "launcher's pid, or %%N for session N):\n"
+                   "  list                      one line per session you may see:\n"
+                   "                            ID PID LAUNCHER-PID USER MODE WAITING PROGRAM\n"
+                   "  attach TARGET             answer the session's questions here (an\n"
+                   "                            enforce session asks while attached); Ctrl-C\n"
+                   "                            detaches\n"
+                   "  detach TARGET             stop supervising it (everything is permitted)\n"
+                   "  kill TARGET               kill every process of it\n"
+                   "  mode TARGET MODE          learn, enforce or ask from now on\n"
+                   "  monitor [--answer]        every decision and question of the sessions you\n"
+                   "                            may see, one line each; --answer asks here too\n"
+                   "  status                    the daemon's state and settings, KEY: VALUE\n"
+                   "  reload                    re-read systraced.conf (root, operator group)\n"
                    "\n"
                    "Options:\n"
                    "  -d, --policy-dir DIR      user policy directory (default ~/.systrace)\n"
                    "  -U, --no-user-policies    use only the system policies\n"
                    "  -f, --policy-file FILE    add the policies in FILE (searched first)\n"
+                   "  -j, --json                session commands print JSON\n"
                    "  -h, --help                show this help\n"
                    "  -V, --version             show the version\n"));
 }
@@ -211,13 +225,18 @@ int main(int argc, char **argv)
 {
     i18n_init();
     static const struct option longopts[] = {
-        {"policy-dir", required_argument, NULL, 'd'},  {"no-user-policies", no_argument, NULL, 'U'},
-        {"policy-file", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},           {0},
+        {"policy-dir", required_argument, NULL, 'd'},
+        {"no-user-policies", no_argument, NULL, 'U'},
+        {"policy-file", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"json", no_argument, NULL, 'j'},
+        {0},
     };
     struct options o = {0};
+    bool json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "+d:Uf:hV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+d:Uf:hVj", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             o.user_dir = optarg;
@@ -231,6 +250,9 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.files[o.n_files++] = optarg;
+            break;
+        case 'j':
+            json = true;
             break;
         case 'h':
             usage(stdout);
@@ -263,15 +285,9 @@ int main(int argc, char **argv)
         fprintf(stderr, _("systracectl: unknown policy subcommand '%s'\n"), argv[1]);
         return EXIT_USAGE;
     }
-    static const char *const session_cmds[] = {"list", "attach", "detach", "kill", "log"};
-    for (unsigned i = 0; i < ARRAY_SIZE(session_cmds); i++)
-        if (streq(argv[0], session_cmds[i])) {
-            fprintf(stderr,
-                    _("systracectl: '%s' needs the systraced daemon, which this version "
-                      "does not include yet\n"),
-                    argv[0]);
-            return EXIT_USAGE;
-        }
+    int r = ctl_daemon_command(argc, argv, json);
+    if (r >= 0)
+        return r;
     fprintf(stderr, _("systracectl: unknown command '%s' (try --help)\n"), argv[0]);
     return EXIT_USAGE;
 }
