@@ -312,7 +312,8 @@ DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct 
     if (mode == SUP_LEARN)
         filter_plan_learn(&plan);
     else
-        filter_plan_session(&plan, s->store, s->exe, mode == SUP_ASK, o.inherit);
+        filter_plan_session(&plan, s->store, s->exe, mode == SUP_ASK, o.inherit,
+                            mode == SUP_COMPLAIN);
     struct sup_owner owner = {s->uid, s->gid, s->groups, s->n_groups};
     struct sup_config cfg = {
         .listener = listener,
