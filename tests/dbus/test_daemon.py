@@ -9,6 +9,16 @@ import subprocess
 import tempfile
 import time
 
+SCRATCH = tempfile.mkdtemp(prefix="systrace-dbus-scratch-")
+_n = [0]
+
+
+def call():
+    """A notified call (mkdir of a fresh path): its command words and its result's prefix."""
+    _n[0] += 1
+    path = os.path.join(SCRATCH, f"d{_n[0]}")
+    return ["mkdir", path], f"mkdir {path}:"
+
 from lib import Skip, Terminal, contains, eq, main, need_root, test
 
 SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
@@ -173,7 +183,9 @@ def a_handed_session_is_listed_and_found():
 @test
 def attach_asks_instead_of_denying_and_detaching_enforces_again():
     need_bus()
-    s = Session(["pause", "getppid", "pause", "getppid"])
+    c1, r1 = call()
+    c2, r2 = call()
+    s = Session(["pause", *c1, "pause", *c2])
     t = None
     try:
         s.expect(("pause: waiting",))
@@ -181,17 +193,17 @@ def attach_asks_instead_of_denying_and_detaching_enforces_again():
         t.read_until("Ctrl-C detaches")
         s.go()
         text = t.read_until("Answer:")
-        contains(text, "getppid", "the question")
+        contains(text, "mkdir", "the question")
         contains(text, os.path.realpath(HELPER), "the program")
-        s.quiet("getppid", 0.5)  # the program waits for the answer
+        s.quiet("mkdir", 0.5)  # the program waits for the answer
         t.answer("permit-now")
-        eq(s.expect(("getppid",)), "getppid : ok", "permitted once")
+        eq(s.expect(("mkdir",)), r1 + " ok", "permitted once")
         os.kill(t.pid, signal.SIGINT)
         t.wait()
         contains(t.out.decode(), "detached", "Ctrl-C")
         s.expect(("pause: waiting",))
         s.go()
-        eq(s.expect(("getppid",)), "getppid : EPERM", "enforced again after detaching")
+        eq(s.expect(("mkdir",)), r2 + " EPERM", "enforced again after detaching")
         eq(s.wait(), 0, "exit")
     finally:
         s.close()
@@ -203,7 +215,8 @@ def attach_asks_instead_of_denying_and_detaching_enforces_again():
 def an_always_answer_is_written_to_the_policy():
     need_bus()
     d = tempfile.mkdtemp(prefix="systrace-dbus-")
-    s = Session(["pause", "getppid"], mode="ask", policy_dir=d)
+    c1, r1 = call()
+    s = Session(["pause", *c1], mode="ask", policy_dir=d)
     t = None
     try:
         s.expect(("pause: waiting",))
@@ -212,12 +225,12 @@ def an_always_answer_is_written_to_the_policy():
         s.go()
         t.read_until("Answer:")
         t.answer("permit")
-        eq(s.expect(("getppid",)), "getppid : ok", "permitted")
+        eq(s.expect(("mkdir",)), r1 + " ok", "permitted")
         name = "".join(c if c.isalnum() and c.isascii() else "_"
                        for c in os.path.realpath(HELPER).lstrip("/"))
         # Written before the call was let go.
         with open(os.path.join(d, name)) as f:
-            contains(f.read(), "native-getppid: permit", "the rule")
+            contains(f.read(), "native-fswrite: filename eq", "the rule")
         eq(s.wait(), 0, "exit")
     finally:
         s.close()
@@ -228,25 +241,27 @@ def an_always_answer_is_written_to_the_policy():
 @test
 def kill_and_mode_and_detach_from_systracectl():
     need_bus()
-    s = Session(["pause", "getppid", "pause"])
+    c1, r1 = call()
+    s = Session(["pause", *c1, "pause"])
     try:
         s.expect(("pause: waiting",))
         eq(ctl("mode", str(s.launcher_pid), "learn").returncode, 0, "mode")
         contains(ctl("list").stdout, " learn ", "listed in its new mode")
         eq(ctl("mode", str(s.launcher_pid), "sideways").returncode, 1, "an unknown mode")
         s.go()
-        eq(s.expect(("getppid",)), "getppid : ok", "learn mode lets it run")
+        eq(s.expect(("mkdir",)), r1 + " ok", "learn mode lets it run")
         s.expect(("pause: waiting",))
         eq(ctl("kill", f"%{s.id}").returncode, 0, "kill")
         eq(s.wait(), 137, "killed")
     finally:
         s.close()
-    s = Session(["pause", "getppid"])
+    c1, r1 = call()
+    s = Session(["pause", *c1])
     try:
         s.expect(("pause: waiting",))
         eq(ctl("detach", str(s.launcher_pid)).returncode, 0, "detach")
         s.go()
-        eq(s.expect(("getppid",)), "getppid : ok", "detached: permitted")
+        eq(s.expect(("mkdir",)), r1 + " ok", "detached: permitted")
         eq(s.wait(), 0, "exit")
     finally:
         s.close()
@@ -364,7 +379,8 @@ def read_event(p, kind, timeout=10):
 @test
 def a_forged_answer_is_refused():
     need_bus()
-    s = Session(["pause", "getppid"])
+    c1, r1 = call()
+    s = Session(["pause", *c1])
     m = monitor()
     t = None
     try:
@@ -376,9 +392,9 @@ def a_forged_answer_is_refused():
         t.read_until("Answer:")
         r = daemon_call("Answer", "sa{sv}", request, "1", "action", "s", "permit")
         contains(r.stderr, "was not sent to you", "root, but not the agent asked")
-        s.quiet("getppid", 0.3)
+        s.quiet("mkdir", 0.3)
         t.answer("deny-now[enoent]")
-        eq(s.expect(("getppid",)), "getppid : ENOENT", "the agent's own answer")
+        eq(s.expect(("mkdir",)), r1 + " ENOENT", "the agent's own answer")
         read_event(m, "answered")
     finally:
         m.kill()
@@ -391,7 +407,8 @@ def a_forged_answer_is_refused():
 @test
 def a_vanished_agent_loses_its_questions_to_the_next():
     need_bus()
-    s = Session(["pause", "getppid"])
+    c1, r1 = call()
+    s = Session(["pause", *c1])
     t = None
     m = monitor("--answer")
     try:
@@ -412,7 +429,7 @@ def a_vanished_agent_loses_its_questions_to_the_next():
         contains(buf, "Answer:", "re-asked on the console")
         m.stdin.write("permit-now\n")
         m.stdin.flush()
-        eq(s.expect(("getppid",)), "getppid : ok", "answered by the console")
+        eq(s.expect(("mkdir",)), r1 + " ok", "answered by the console")
     finally:
         m.kill()
         m.wait()
@@ -423,10 +440,11 @@ def a_vanished_agent_loses_its_questions_to_the_next():
 def an_unanswered_question_is_denied_at_its_deadline():
     need_bus()
     set_conf("ask-timeout = 1\n")
-    s = Session(["getppid"], mode="ask")
+    c1, r1 = call()
+    s = Session(c1, mode="ask")
     try:
         start = time.time()
-        eq(s.expect(("getppid",), timeout=10), "getppid : EPERM", "denied at the deadline")
+        eq(s.expect(("mkdir",), timeout=10), r1 + " EPERM", "denied at the deadline")
         took = time.time() - start
         if took < 0.8:
             raise AssertionError(f"denied after {took:.2f}s, before the deadline")
