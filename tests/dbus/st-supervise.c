@@ -1,5 +1,5 @@
 /* st-supervise: a launcher for the D-Bus tests: starts COMMAND under a filter that notifies its
- * mkdir calls (everything else runs), hands the listener and a pidfd of the child to systraced
+ * mkdir calls and its execs (everything else runs), hands the listener and a pidfd of the child to systraced
  * with Supervise, lets the child run, and exits with its status. It prints "session PATH" once
  * the daemon took the session, or "error NAME: MESSAGE" and exits 3 when it did not.
  *
@@ -123,6 +123,10 @@ int main(int argc, char **argv)
         scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mkdir), 0);
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mkdirat), 0);
+        /* As every launcher's filter: the engine settles each exec (until the first, the child
+         * runs the launcher's code and is let through). */
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
+        seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
         if (seccomp_load(ctx) < 0)
             _exit(120);
         int listener = seccomp_notify_fd(ctx);
