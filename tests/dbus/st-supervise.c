@@ -1,7 +1,7 @@
 /* st-supervise: a launcher for the D-Bus tests: starts COMMAND under a filter that notifies its
- * mkdir calls and its execs (everything else runs), hands the listener and a pidfd of the child to systraced
- * with Supervise, lets the child run, and exits with its status. It prints "session PATH" once
- * the daemon took the session, or "error NAME: MESSAGE" and exits 3 when it did not.
+ * mkdir calls and its execs (everything else runs), hands the listener and a pidfd of the child to
+ * systraced with Supervise, lets the child run, and exits with its status. It prints "session PATH"
+ * once the daemon took the session, or "error NAME: MESSAGE" and exits 3 when it did not.
  *
  *   st-supervise [--mode M] [--policy-dir D] [--pidfd-of PID] [--not-listener]
  *                [--bad-options wrong-type|huge-string|many-entries|unknown-key|duplicate]
