@@ -531,8 +531,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s", _("systrace: no terminal to ask on: uncovered calls are denied\n"));
 
     struct filter_plan plan;
+    struct store_policy base = {0};
     if (o.mode == SUP_LEARN)
-        filter_plan_learn(&plan);
+        filter_plan_learn(&plan,
+                          store_get_abstraction(store, "base", &base) == 0 ? base.policy : NULL);
     else
         filter_plan_session(&plan, store, program, o.mode == SUP_ASK, o.inherit,
                             o.mode == SUP_COMPLAIN);
@@ -581,6 +583,7 @@ int main(int argc, char **argv)
         .no_alias = o.no_alias,
         .first_binary = program,
         .plan = o.mode == SUP_LEARN ? NULL : &plan,
+        .learn_include = base.policy ? "base" : NULL,
         .asker = prompt ? &prompt_asker : NULL,
         .asker_data = prompt,
     };
@@ -627,6 +630,7 @@ int main(int argc, char **argv)
     launch_child_close(&child);
     host_free(host);
     loop_free(loop);
+    store_policy_release(&base);
     store_free(store);
     log_close(log);
     close(sigfd);

@@ -31,9 +31,15 @@ static void plan_fixed(struct filter_plan *plan)
     }
 }
 
-void filter_plan_learn(struct filter_plan *plan)
+void filter_plan_learn(struct filter_plan *plan, const struct policy *base)
 {
     *plan = (struct filter_plan){0};
+    for (int nr = 0; base && nr < SYS_NR_LIMIT; nr++) {
+        int err = 0;
+        if ((sys_flags_of(nr) & SYS_F_HARMLESS) &&
+            filter_policy_decision(base, nr, &err) == FILTER_ALLOW)
+            plan->action[nr] = FILTER_ALLOW;
+    }
     plan_fixed(plan);
 }
 

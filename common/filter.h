@@ -21,8 +21,11 @@ struct filter_plan {
     bool fixed[SYS_NR_LIMIT]; /* decided whatever the policies say (io_uring, execve) */
 };
 
-/* Learn mode: every call notifies, except the refused ones (io_uring). */
-void filter_plan_learn(struct filter_plan *plan);
+/* Learn mode: every call notifies, except the refused ones (io_uring), and, when BASE is given
+ * (the "base" abstraction every learned policy then includes), the harmless calls it permits
+ * unconditionally: nothing is learned from them, and a signal cannot interrupt them in the few
+ * microseconds before the supervisor receives them (which would return EINTR from getpid). */
+void filter_plan_learn(struct filter_plan *plan, const struct policy *base);
 /* Enforce and ask modes. POLICIES are every policy that may govern a process of the tree; when
  * OPEN is set, the tree may also run programs that are not known, so only calls that the first
  * policy permits unconditionally and that are harmless for anyone are decided in the kernel. */

@@ -1,6 +1,8 @@
 /* suggest.c: from one call, the rules a person may choose, exact first, broadest last. */
 #include "suggest.h"
 
+#include <stdio.h>
+
 #include <time.h>
 
 #include "util.h"
@@ -66,6 +68,42 @@ static char *glob_escape(const char *s, size_t n)
     return buf_steal(&b);
 }
 
+/* The kernel's range of ports it picks for a socket bound to port 0 (ip_local_port_range). */
+static void ephemeral_ports(unsigned *lo, unsigned *hi)
+{
+    *lo = 32768;
+    *hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (f) {
+        if (fscanf(f, "%u %u", lo, hi) != 2) {
+            *lo = 32768;
+            *hi = 60999;
+        }
+        fclose(f);
+    }
+}
+
+/* An inet address whose port the kernel chose ("inet-[127.0.0.1]:39579": a port in its
+ * ephemeral range, as a program's own listener bound to port 0 gets) as a pattern for any port
+ * of that host, or NULL: another run gets another port. */
+static char *ephemeral_pattern(const char *value)
+{
+    if (strncmp(value, "inet", 4) != 0)
+        return NULL;
+    const char *bracket = strchr(value, ']');
+    const char *colon = bracket ? strchr(bracket, ':') : NULL;
+    char *end;
+    unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (!colon || end == colon + 1 || *end)
+        return NULL;
+    unsigned lo, hi;
+    ephemeral_ports(&lo, &hi);
+    if (port < lo || port > hi)
+        return NULL;
+    _cleanup_free_ char *host = glob_escape(value, (size_t)(colon - value));
+    return xasprintf("%s:*", host);
+}
+
 /* "ARG OP "VALUE"" into B. */
 static void cmp_into(struct buf *b, const struct pol_value *v, unsigned ordinal, const char *op,
                      const char *value)
@@ -114,6 +152,8 @@ static char *build_with(const char *rule_name, const struct pol_request *req, si
         bool pattern = false;
         if (streq(v->name, "filename"))
             gen_path(gen, v->value, &general, &pattern);
+        else if (streq(v->name, "sockaddr") && !gen->same_object_only)
+            pattern = (general = ephemeral_pattern(v->value)) != NULL;
         if (i == replace)
             cmp_into(&b, v, ordinal_of(req, i), op, value);
         else if (pattern || (general && !streq(general, v->value)))

@@ -1108,6 +1108,13 @@ static void serve(struct sup *s, struct request *r)
         current_mode(s) == SUP_LEARN)
         load_cwd(r);
     check_compiled(s, r);
+    if (s->cfg.learn_include && current_mode(s) == SUP_LEARN) {
+        /* What the kernel decided while learning is in this abstraction: every program learned
+         * includes it (written once, first). */
+        _cleanup_free_ char *line = xasprintf("include \"%s\"", s->cfg.learn_include);
+        if (!learner_knows(s->learner, r->governing, line))
+            learner_add(s->learner, r->governing, line);
+    }
     struct verdict v = {0};
     if (r->call.err) {
         /* The kernel itself would fail the call so: a malformed argument (logged), or a path

@@ -154,6 +154,9 @@ struct sup_config {
     bool no_alias;                 /* -u */
     const char *first_binary;
     const struct filter_plan *plan; /* what the kernel decides in this session, or NULL */
+    /* Learning: an abstraction whose unconditional permits the kernel decides (the plan was made
+     * with it), so every program learned includes it. NULL: none. */
+    const char *learn_include;
     const struct sup_asker *asker;  /* NULL: ask mode denies once and logs */
     void *asker_data;
     const struct sup_events *events;

@@ -310,7 +310,7 @@ DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct 
     store_set_reporter(s->store, report_store, s);
     struct filter_plan plan;
     if (mode == SUP_LEARN)
-        filter_plan_learn(&plan);
+        filter_plan_learn(&plan, NULL);
     else
         filter_plan_session(&plan, s->store, s->exe, mode == SUP_ASK, o.inherit,
                             mode == SUP_COMPLAIN);

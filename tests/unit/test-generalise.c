@@ -164,6 +164,35 @@ static void test_own_proc_only(void)
     g_assert_cmpstr(exact, ==, "native-fsread: filename eq \"/proc/$PID/environ\" then permit");
 }
 
+/* A connect to a port the kernel picked (a listener bound to port 0) is any port of that host;
+ * a fixed port stays exact, and a prompt's exact answer keeps the port. */
+static void test_ephemeral_ports(void)
+{
+    struct pol_value v[] = {{"fd", "3", false}, {"sockaddr", "inet-[127.0.0.1]:40001", true}};
+    struct pol_request req = {.nr = sys_number("connect"), .args = v, .n_args = 2};
+    g_autofree char *line = suggest_learned("connect", &req, &ctx);
+    g_assert_cmpstr(line, ==,
+                    "native-connect: sockaddr match \"inet-\\\\[127.0.0.1\\\\]:*\" then permit");
+    struct pol_rule *r = rule_ok(line);
+    struct pol_value next_run[] = {{"fd", "5", false},
+                                   {"sockaddr", "inet-[127.0.0.1]:52713", true}};
+    req.args = next_run;
+    g_assert_true(pol_rule_matches(r, &req, NULL));
+    struct pol_value other_host[] = {{"fd", "5", false},
+                                     {"sockaddr", "inet-[10.0.0.1]:52713", true}};
+    req.args = other_host;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    pol_rule_free(r);
+    struct pol_value fixed[] = {{"fd", "3", false}, {"sockaddr", "inet-[127.0.0.1]:5432", true}};
+    req.args = fixed;
+    g_autofree char *exact = suggest_learned("connect", &req, &ctx);
+    g_assert_cmpstr(exact, ==, "native-connect: sockaddr eq \"inet-[127.0.0.1]:5432\" then permit");
+    req.args = v;
+    g_autofree char *answer = suggest_exact("connect", &req, "permit");
+    g_assert_cmpstr(answer, ==,
+                    "native-connect: sockaddr eq \"inet-[127.0.0.1]:40001\" then permit");
+}
+
 /* A read or an exec of a missing file fails with ENOENT anyway: one rule says so for all. */
 static void test_misses(void)
 {
@@ -232,6 +261,7 @@ int main(int argc, char **argv)
     g_test_add_func("/generalise/paths", test_paths);
     g_test_add_func("/generalise/own-proc-only", test_own_proc_only);
     g_test_add_func("/generalise/misses", test_misses);
+    g_test_add_func("/generalise/ephemeral-ports", test_ephemeral_ports);
     g_test_add_func("/generalise/exclusive-creation", test_exclusive_creation);
     return g_test_run();
 }

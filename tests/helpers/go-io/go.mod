@@ -1,0 +1,3 @@
+module goio
+
+go 1.19
