@@ -9,6 +9,14 @@
  *   connect-flip GOOD BAD N     connects to 127.0.0.1 while the port flips GOOD <-> BAD
  *   exec-flip GOOD BAD MARK N   children exec a path flipping GOOD <-> BAD
  *   mark FILE                   (the forbidden program) appends to FILE
+ *   exec-args GOOD BAD N ARGS…  children exec a path flipping GOOD <-> BAD with argv ARGS
+ *   argv-flip PROG GOOD BAD N   children exec PROG say WORD, WORD flipping GOOD <-> BAD
+ *   say WORD                    prints "SAID WORD"
+ *   reopen-flip FILE N          reopens /proc/self/fd/10 for writing while another thread
+ *                               dup2s a pipe or FILE (opened read-only) onto 10
+ *   pid-reuse GOOD FILE         GOOD (which may read FILE) runs and exits; this program forks
+ *                               until a child gets GOOD's pid, which tries to read FILE
+ *   open-exit FILE              opens FILE, says whether it could
  *   straddle N                  opens a path across a page that another thread unmaps
  *   alarm-storm DIR N           exclusive creates under a 1 ms SIGALRM
  *   kill-storm N                children killed in the middle of their calls */
@@ -205,6 +213,160 @@ static int mark(const char *file)
     return 1;
 }
 
+/* Children exec BUF (flipping GOOD <-> BAD) with ARGS; what a forbidden program does shows in
+ * the output it writes (the test counts it). */
+static int exec_args(const char *good, const char *bad, long n, char **args, int n_args)
+{
+    size_t len = strlen(good) + 1;
+    if (strlen(bad) + 1 != len)
+        return 2;
+    long ok = 0;
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *buf = malloc(len);
+            memcpy(buf, good, len);
+            struct flip f = {buf, good, bad, len};
+            pthread_t t;
+            pthread_create(&t, NULL, flipper, &f);
+            char **argv = calloc((size_t)n_args + 2, sizeof(*argv));
+            argv[0] = buf;
+            for (int k = 0; k < n_args; k++)
+                argv[k + 1] = args[k];
+            execv(buf, argv);
+            _exit(126);
+        }
+        int st;
+        if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            ok++;
+    }
+    report(n, ok, 0);
+    return 0;
+}
+
+/* Children exec PROG say WORD with WORD flipping GOOD <-> BAD in memory. */
+static int argv_flip(const char *prog, const char *good, const char *bad, long n)
+{
+    size_t len = strlen(good) + 1;
+    if (strlen(bad) + 1 != len)
+        return 2;
+    long ok = 0;
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *buf = malloc(len);
+            memcpy(buf, good, len);
+            struct flip f = {buf, good, bad, len};
+            pthread_t t;
+            pthread_create(&t, NULL, flipper, &f);
+            char *argv[] = {(char *)prog, "say", buf, NULL};
+            execv(prog, argv);
+            _exit(126);
+        }
+        int st;
+        if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            ok++;
+    }
+    report(n, ok, 0);
+    return 0;
+}
+
+struct reopen {
+    int pipe_w, file_ro;
+};
+
+static void *dup_flipper(void *arg)
+{
+    struct reopen *r = arg;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        dup2(r->file_ro, 10);
+        dup2(r->pipe_w, 10);
+    }
+    return NULL;
+}
+
+/* Reopens /proc/self/fd/10 for writing while descriptor 10 flips between a pipe (whose writing
+ * the policy permits) and FILE, which it may only read: reaching FILE for writing escapes. */
+static int reopen_flip(const char *file, long n)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return 2;
+    struct reopen r = {p[1], open(file, O_RDONLY)};
+    if (r.file_ro < 0)
+        return 2;
+    struct stat target;
+    fstat(r.file_ro, &target);
+    dup2(p[1], 10);
+    pthread_t t;
+    pthread_create(&t, NULL, dup_flipper, &r);
+    long ok = 0, escapes = 0;
+    char drain[4096];
+    for (long i = 0; i < n; i++) {
+        int fd = open("/proc/self/fd/10", O_WRONLY | O_NONBLOCK);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && st.st_dev == target.st_dev && st.st_ino == target.st_ino)
+            escapes++;
+        else
+            ok++;
+        close(fd);
+        if (read(p[0], drain, 0) < 0) {
+        }
+    }
+    atomic_store(&stop, true);
+    pthread_join(t, NULL);
+    report(n, ok, escapes);
+    return 0;
+}
+
+/* GOOD (another program, whose policy may read FILE) runs in a child and exits; then this program
+ * (whose policy may not) forks until a child gets that pid, which tries to read FILE: a
+ * supervisor that kept what it knew of a pid after the process ended would let it. */
+static int pid_reuse(const char *good, const char *file)
+{
+    pid_t target = fork();
+    if (target == 0) {
+        execl(good, good, "open-exit", file, (char *)NULL);
+        _exit(126);
+    }
+    int st;
+    if (target < 0 || waitpid(target, &st, 0) != target)
+        return 2;
+    /* A root attacker need not wrap the pid space: the next pid can be set. */
+    int last = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+    for (long i = 0; i < 200000; i++) {
+        char next[32];
+        int n = snprintf(next, sizeof(next), "%d", target - 1);
+        if (last >= 0 && pwrite(last, next, (size_t)n, 0) < 0) {
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (getpid() != target)
+                _exit(0);
+            int fd = open(file, O_RDONLY);
+            /* ok: refused, as this program's policy says; an escape: read */
+            report(i + 1, fd < 0 ? 1 : 0, fd >= 0 ? 1 : 0);
+            _exit(0);
+        }
+        if (pid < 0 || waitpid(pid, &st, 0) < 0)
+            break;
+        if (pid == target)
+            return 0;
+    }
+    printf("pid %d never came back\n", target);
+    return 1;
+}
+
+/* Opens FILE, says whether it could, and exits. */
+static int open_exit(const char *file)
+{
+    int fd = open(file, O_RDONLY);
+    printf("open-exit %s: %s\n", file, fd >= 0 ? "ok" : "refused");
+    return 0;
+}
+
 struct straddle {
     char *page2;
     long size;
@@ -335,6 +497,18 @@ int main(int argc, char **argv)
         return exec_flip(argv[2], argv[3], argv[4], atol(argv[5]));
     if (argc >= 3 && !strcmp(argv[1], "mark"))
         return mark(argv[2]);
+    if (argc >= 5 && !strcmp(argv[1], "exec-args"))
+        return exec_args(argv[2], argv[3], atol(argv[4]), argv + 5, argc - 5);
+    if (argc >= 6 && !strcmp(argv[1], "argv-flip"))
+        return argv_flip(argv[2], argv[3], argv[4], atol(argv[5]));
+    if (argc >= 3 && !strcmp(argv[1], "say"))
+        return printf("SAID %s\n", argv[2]) < 0;
+    if (argc >= 4 && !strcmp(argv[1], "reopen-flip"))
+        return reopen_flip(argv[2], atol(argv[3]));
+    if (argc >= 4 && !strcmp(argv[1], "pid-reuse"))
+        return pid_reuse(argv[2], argv[3]);
+    if (argc >= 3 && !strcmp(argv[1], "open-exit"))
+        return open_exit(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "straddle"))
         return straddle(atol(argv[2]));
     if (argc >= 4 && !strcmp(argv[1], "alarm-storm"))

@@ -100,6 +100,11 @@ def socket_address_flipped_between_ports(sb):
     good, bad = Listener(), Listener()
     try:
         sb.learn([ATTACK, "connect-flip", str(good.port), str(good.port), "20"])
+        # The listener's port is one the kernel picked, which learning writes as any port: the
+        # policy permits exactly the good one here.
+        sb.prepend_rules(ATTACK, [
+            f'native-connect: sockaddr eq "inet-[127.0.0.1]:{good.port}" then permit',
+            'native-connect: true then deny'])
         p = sb.enforce([ATTACK, "connect-flip", str(good.port), str(bad.port), "5000"])
         judge(result(p))
     finally:
@@ -117,6 +122,8 @@ def execve_path_flipped_between_programs(sb):
     sb.prepend_rules(bad, [f'native-fswrite: filename sub "{mark}" then permit'])
     os.unlink(mark)
     sb.learn([ATTACK, "exec-flip", good, good, mark, "10"])
+    # A naive supervisor may also take it for the program permitted, whose policy then applies.
+    sb.prepend_rules(good, [f'native-fswrite: filename sub "{mark}" then permit'])
     p = sb.enforce([ATTACK, "exec-flip", good, bad, mark, "1500"])
     r = result(p)
     # The mark is counted here: the attacker itself may not look at it.
@@ -214,6 +221,104 @@ def the_target_cannot_reach_its_supervisor(sb):
                  "pidfd-open : EPERM\nopen-mem : EACCES\nopen-status : EACCES\nkill-0 : EPERM\n"
                  "prlimit : EPERM\n", "every attempt refused")
     contains(p.stderr, "policy written")
+
+
+
+SAY_STATIC = os.path.realpath(os.environ.get("ST_SAY_STATIC", "build/tests/race/say-static"))
+
+
+def escaped_lines(p):
+    return sum(1 for l in p.stdout.splitlines() if l.strip() == "ESCAPED")
+
+
+@with_sandbox
+def exec_flipped_to_a_program_that_only_writes(sb):
+    # What was loaded is checked before it runs one instruction: a program whose only harm is a
+    # write the kernel itself permits never makes it.
+    good, bad = sb.path("good"), sb.path("evil")
+    shutil.copy("/bin/true", good)
+    shutil.copy(SAY_STATIC, bad)
+    sb.learn([ATTACK, "exec-args", good, good, "10"])
+    p = sb.enforce([ATTACK, "exec-args", good, bad, "1500"])
+    r = result(p)
+    r["escapes"] = escaped_lines(p)
+    judge(r)
+
+
+@with_sandbox
+def exec_of_a_script_flipped_to_its_interpreter(sb):
+    # The interpreter exec'd directly with the script's name as an argument is not the script:
+    # the kernel's own file name (AT_EXECFN) tells them apart.
+    script, interp = sb.path("s.sh"), sb.path("dash")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\ntrue\n")
+    os.chmod(script, 0o755)
+    try:
+        os.link(os.path.realpath("/bin/sh"), interp)  # the very interpreter, by another name
+    except OSError:
+        shutil.copy(os.path.realpath("/bin/sh"), interp)
+    sb.learn([ATTACK, "exec-args", script, script, "10", "-c", "echo ESCAPED"])
+    p = sb.enforce([ATTACK, "exec-args", script, interp, "1000", "-c", "echo ESCAPED"])
+    r = result(p)
+    r["escapes"] = escaped_lines(p)
+    judge(r)
+
+
+@with_sandbox
+def exec_arguments_flipped_after_the_check(sb):
+    # An exec permitted for some arguments only: the arguments the kernel built are checked.
+    sb.learn([ATTACK, "argv-flip", ATTACK, "good", "good", "10"])
+    sb.prepend_rules(ATTACK, [
+        f'native-execve: filename eq "{ATTACK}" and argv eq "{ATTACK} say good" then permit',
+        f'native-execve: filename eq "{ATTACK}" then deny'])
+    p = sb.enforce([ATTACK, "argv-flip", ATTACK, "good", "evil", "1500"])
+    r = result(p)
+    r["escapes"] = sum(1 for l in p.stdout.splitlines() if l == "SAID evil")
+    r["ok"] = sum(1 for l in p.stdout.splitlines() if l == "SAID good")
+    judge(r)
+
+
+@with_sandbox
+def a_descriptor_reopened_while_another_thread_dup2s(sb):
+    # /proc/self/fd/10 is decided on what descriptor 10 is when the path is read, and the call is
+    # performed on that very object: a file dup2'd onto 10 meanwhile is not reached.
+    ro = sb.path("ro")
+    with open(ro, "w") as f:
+        f.write("read only\n")
+    sb.learn([ATTACK, "reopen-flip", ro, "20"])
+    path = sb.policy_file(ATTACK)
+    with open(path) as f:
+        # Whatever learning wrote for writing (the race may have reached the file meanwhile):
+        # only the pipe may be written.
+        lines = [l for l in f.read().splitlines(True) if "fswrite" not in l]
+    with open(path, "w") as f:
+        f.writelines(lines)
+    sb.prepend_rules(ATTACK, ['native-fswrite: filename match "pipe:*" then permit'])
+    p = sb.enforce([ATTACK, "reopen-flip", ro, "20000"])
+    judge(result(p))
+    with open(ro) as f:
+        eq(f.read(), "read only\n", "the read-only file")
+
+
+@with_sandbox
+def a_process_that_gets_the_pid_of_one_that_ended(sb):
+    # What the supervisor knew of a process leaves with it: another that gets its pid later is
+    # governed by its own program's policy, not by the one that ended. (The launch child's own
+    # pid cannot be reused at all: the launcher holds a pidfd of it.)
+    allowed, secret = sb.path("allowed"), sb.path("secret")
+    good = sb.path("good-attack")
+    shutil.copy(ATTACK, good)
+    with open(allowed, "w") as f:
+        f.write("allowed\n")
+    with open(secret, "w") as f:
+        f.write("X: forbidden\n")
+    sb.learn([ATTACK, "pid-reuse", good, allowed])
+    sb.prepend_rules(good, [f'native-fsread: filename eq "{secret}" then permit'])
+    assert secret not in sb.policy(ATTACK)
+    p = sb.run(["-a", "-E", sb.log], [ATTACK, "pid-reuse", good, secret], timeout=300)
+    contains(p.stdout, f"open-exit {secret}: ok", "the program that may read it did")
+    r = result(p)
+    judge(r, breakable=False)
 
 
 if __name__ == "__main__":
