@@ -840,9 +840,10 @@ static const struct {
     {"sendto", EMU_PERFORM, emu_socket, NULL},
     {"sendmsg", EMU_PERFORM, emu_socket, NULL},
     {"open(O_PATH), openat(O_PATH), openat2(O_PATH)", EMU_CONTINUE, NULL, o_path_reason},
-    {"chdir", EMU_CONTINUE, NULL,
-     "a working directory grants nothing: every later call is checked on the absolute path it "
-     "resolves to"},
+    {"chdir", EMU_VERIFY, NULL,
+     "a working directory cannot be set for another process: the chdir runs, and at the "
+     "process's next request its working directory must be the one checked (or the one before, "
+     "had the call failed), or it is killed"},
     {"execve", EMU_VERIFY, NULL,
      "a new program cannot be started by another process: the exec runs, then the process's "
      "executable (device and inode) is compared with the file permitted before it is served "

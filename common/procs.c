@@ -81,7 +81,10 @@ struct proc {
     unsigned creds_gen; /* bumped by an exec or an identity change of any of its threads */
     unsigned execs;     /* successful execs: a thread entered before the last one is gone */
     char root_prefix[48];
-    bool root_moves; /* it called chroot, setns or unshare: its root is looked up every time */
+    bool root_moves;  /* it called chroot, setns or unshare: its root is looked up every time */
+    bool cwd_pending; /* a chdir was let run: where it went is checked at the next request */
+    pid_t cwd_tid;
+    struct stat cwd_want, cwd_before;
     struct thread *threads;
     struct proc *next; /* in the bucket */
 };
@@ -553,6 +556,16 @@ int procs_get(struct procs *p, pid_t tid, int listener, uint64_t id, struct proc
         t->creds_gen = gen;
         pr = t->proc;
     }
+    bool cwd_raced = false;
+    if (pr->cwd_pending) {
+        /* Shared by the threads, so any thread's request may settle it. */
+        char cwd[48];
+        struct stat now;
+        snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", tid);
+        cwd_raced = stat(cwd, &now) == 0 && !same_file(&now, &pr->cwd_want) &&
+                    !same_file(&now, &pr->cwd_before);
+        pr->cwd_pending = false;
+    }
     const struct creds *c = t->creds;
     __atomic_add_fetch(&pr->refs, 1, __ATOMIC_RELAXED);
     *ret = (struct proc_info){
@@ -574,6 +587,7 @@ int procs_get(struct procs *p, pid_t tid, int listener, uint64_t id, struct proc
         .umask = c->st.umask,
         .cap_effective = c->st.cap_effective,
         .creds_ref = creds_ref(t->creds),
+        .cwd_raced = cwd_raced,
     };
     memcpy(ret->groups, c->st.groups, sizeof(ret->groups));
     memcpy(ret->root_prefix, pr->root_prefix, sizeof(ret->root_prefix));
@@ -643,6 +657,20 @@ void procs_exec_done(struct procs *p, pid_t tgid, pid_t old_tid, const char *pro
         *job = (struct prune){p, tgid};
         loop_post(p->loop, prune_threads, job);
     }
+}
+
+void procs_expect_cwd(struct procs *p, pid_t tid, const struct stat *want,
+                      const struct stat *before)
+{
+    pthread_mutex_lock(&p->lock);
+    struct thread *t = *thread_slot(p, tid);
+    if (t) {
+        t->proc->cwd_pending = true;
+        t->proc->cwd_tid = tid;
+        t->proc->cwd_want = *want;
+        t->proc->cwd_before = *before;
+    }
+    pthread_mutex_unlock(&p->lock);
 }
 
 void procs_root_may_move(struct procs *p, pid_t tid, bool every_process)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "loop.h"
@@ -39,6 +40,7 @@ struct proc_info {
     uint64_t cap_effective;
     char root_prefix[48]; /* "" if its root and mounts are ours, else /proc/TGID/root */
     void *creds_ref;      /* the thread's credentials these fields were copied from */
+    bool cwd_raced;       /* its last chdir reached a directory that was not the one checked */
 };
 
 /* Called on the loop's thread when process TGID has ended and left the table. */
@@ -65,6 +67,12 @@ void procs_root_may_move(struct procs *procs, pid_t tid, bool every_process);
 /* TID's credentials or umask may have changed: every thread of its process reads its own again
  * at its next request (credentials are per thread, a raw setuid changes one; umask is shared). */
 void procs_creds_changed(struct procs *procs, pid_t tid);
+
+/* A chdir of thread TID to the directory WANT was let run; BEFORE is its working directory
+ * then. At its process's next request, the working directory must be one of the two (the call
+ * failed, or went where it was checked), else that request says cwd_raced. */
+void procs_expect_cwd(struct procs *procs, pid_t tid, const struct stat *want,
+                      const struct stat *before);
 
 /* Whether PID is a process or thread of the table, or descends from one (by /proc PPid). */
 bool procs_has(struct procs *procs, pid_t pid);

@@ -964,6 +964,19 @@ static const char *value_of(const struct tr_call *c, const char *name)
     return NULL;
 }
 
+/* A chdir cannot be performed for another process: it runs, and where it went is checked at the
+ * process's next request (procs_expect_cwd), so that a $CWD rule never grants what a raced path
+ * reached. */
+static void expect_cwd(struct sup *s, const struct request *r)
+{
+    struct stat want, before;
+    char cwd[48];
+    snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", r->n.pid);
+    _cleanup_free_ char *full = xasprintf("%s%s", r->proc.root_prefix, r->call.paths[0].resolved);
+    if (stat(full, &want) == 0 && stat(cwd, &before) == 0)
+        procs_expect_cwd(s->procs, r->n.pid, &want, &before);
+}
+
 /* Carries out V. A permit that did not depend on pointer memory runs in the kernel (CONTINUE);
  * one that did is performed by the supervisor (permit_checked). */
 static void act(struct sup *s, struct request *r, const struct verdict *v)
@@ -973,6 +986,8 @@ static void act(struct sup *s, struct request *r, const struct verdict *v)
     switch (v->action) {
     case SUP_PERMIT:
         note_effects(s, r);
+        if (sys_id_of(n->data.nr) == SYS_ID_chdir && r->call.n_paths && v->read_memory)
+            expect_cwd(s, r);
         if (sys_flags_of(n->data.nr) & SYS_F_EXEC) {
             const char *path = value_of(&r->call, "filename");
             if (path) {
@@ -1183,7 +1198,18 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
     pthread_mutex_lock(&s->lock);
     bool detached = s->detached;
     pthread_mutex_unlock(&s->lock);
-    if (detached) {
+#ifdef SYSTRACE_UNSAFE_CONTINUE
+    r.proc.cwd_raced = false; /* the testing-only build trusts a chdir as a naive one */
+#endif
+    if (r.proc.cwd_raced && !detached && current_mode(s) != SUP_LEARN) {
+        /* Its chdir went elsewhere than the directory checked: it raced the path. */
+        log_event(s->cfg.log,
+                  "pid=%d tid=%d: its chdir reached another directory than the one checked; "
+                  "killed",
+                  r.proc.tgid, n->pid);
+        syscall(SYS_pidfd_send_signal, r.proc.pidfd, SIGKILL, NULL, 0);
+        notify_return(s->cfg.listener, n->id, 0, EPERM);
+    } else if (detached) {
         notify_continue(s->cfg.listener, n->id);
     } else if (r.proc.launching) {
         serve_launching(s, &r);

@@ -157,7 +157,7 @@ struct sup_config {
     /* Learning: an abstraction whose unconditional permits the kernel decides (the plan was made
      * with it), so every program learned includes it. NULL: none. */
     const char *learn_include;
-    const struct sup_asker *asker;  /* NULL: ask mode denies once and logs */
+    const struct sup_asker *asker; /* NULL: ask mode denies once and logs */
     void *asker_data;
     const struct sup_events *events;
     void *events_data;

@@ -17,6 +17,8 @@
  *   pid-reuse GOOD FILE         GOOD (which may read FILE) runs and exits; this program forks
  *                               until a child gets GOOD's pid, which tries to read FILE
  *   open-exit FILE              opens FILE, says whether it could
+ *   chdir-flip GOOD BAD N       children chdir to a path flipping GOOD <-> BAD, then open "f"
+ *                               there (a forbidden one starts with 'X')
  *   straddle N                  opens a path across a page that another thread unmaps
  *   alarm-storm DIR N           exclusive creates under a 1 ms SIGALRM
  *   kill-storm N                children killed in the middle of their calls */
@@ -359,6 +361,37 @@ static int pid_reuse(const char *good, const char *file)
     return 1;
 }
 
+/* Children chdir to a path flipping GOOD <-> BAD and open "f" relative to where they went:
+ * exit 3 for a forbidden file reached, 0 for the permitted one. */
+static int chdir_flip(const char *good, const char *bad, long n)
+{
+    size_t len = strlen(good) + 1;
+    if (strlen(bad) + 1 != len)
+        return 2;
+    long ok = 0, escapes = 0;
+    for (long i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *buf = malloc(len);
+            memcpy(buf, good, len);
+            struct flip f = {buf, good, bad, len};
+            pthread_t t;
+            pthread_create(&t, NULL, flipper, &f);
+            if (chdir(buf) < 0)
+                _exit(1);
+            int fd = open("f", O_RDONLY);
+            _exit(fd < 0 ? 1 : forbidden(fd) ? 3 : 0);
+        }
+        int st;
+        if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) {
+            ok += WEXITSTATUS(st) == 0;
+            escapes += WEXITSTATUS(st) == 3;
+        }
+    }
+    report(n, ok, escapes);
+    return 0;
+}
+
 /* Opens FILE, says whether it could, and exits. */
 static int open_exit(const char *file)
 {
@@ -507,6 +540,8 @@ int main(int argc, char **argv)
         return reopen_flip(argv[2], atol(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "pid-reuse"))
         return pid_reuse(argv[2], argv[3]);
+    if (argc >= 5 && !strcmp(argv[1], "chdir-flip"))
+        return chdir_flip(argv[2], argv[3], atol(argv[4]));
     if (argc >= 3 && !strcmp(argv[1], "open-exit"))
         return open_exit(argv[2]);
     if (argc >= 3 && !strcmp(argv[1], "straddle"))

@@ -321,5 +321,22 @@ def a_process_that_gets_the_pid_of_one_that_ended(sb):
     judge(r, breakable=False)
 
 
+@with_sandbox
+def chdir_flipped_with_a_cwd_rule(sb):
+    # A $CWD rule makes a working directory grant something: a chdir raced to another directory
+    # than the one checked is found at the next request, and that process killed first.
+    good, bad = sb.path("good"), sb.path("evil")
+    for d, content in ((good, "good"), (bad, "X: forbidden")):
+        os.mkdir(d)
+        with open(os.path.join(d, "f"), "w") as out:
+            out.write(content)
+    sb.learn([ATTACK, "chdir-flip", good, good, "10"])
+    sb.prepend_rules(ATTACK, [f'native-chdir: filename eq "{good}" then permit',
+                              'native-chdir: true then deny',
+                              'native-fsread: filename match "$CWD/*" then permit'])
+    p = sb.enforce([ATTACK, "chdir-flip", good, bad, "1500"])
+    judge(result(p))
+
+
 if __name__ == "__main__":
     main()
