@@ -2,6 +2,9 @@
 #include "filter.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <stddef.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -146,6 +149,62 @@ void filter_plan_session(struct filter_plan *plan, struct store *store, const ch
             store_policy_release(&held[i]);
 }
 
+/* Argument values that must reach the supervisor whatever the policy lets the kernel decide for
+ * the call: fcntl's owners of SIGIO (a signal the kernel sends later, to a process the policy
+ * never saw named) and their signal. Compared on the low 32 bits, as the kernel reads them. */
+static const struct {
+    enum sys_id call;
+    int arg;
+    uint32_t values[3];
+    unsigned n;
+} forced[] = {
+    {SYS_ID_fcntl, 1, {F_SETOWN, F_SETOWN_EX, F_SETSIG}, 3},
+};
+
+#define STMT(code, k)       ((struct sock_filter)BPF_STMT(code, k))
+#define JUMP(code, k, t, f) ((struct sock_filter)BPF_JUMP(code, k, t, f))
+
+/* The hand-written start of the program: FORCED's calls with those values are notified; every
+ * other call goes on to libseccomp's program, which checks the architecture again. Returns the
+ * number of instructions written to OUT (room for 64). */
+static size_t forced_prefix(struct sock_filter *out)
+{
+    size_t n = 0, notify_jumps[16], n_notify = 0, end_jumps[16], n_end = 0;
+    out[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+    end_jumps[n_end++] = n;
+    out[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 0);
+    out[n++] = STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (size_t i = 0; i < ARRAY_SIZE(forced); i++) {
+        int nr = sys_nr_of(forced[i].call);
+        if (nr < 0)
+            continue;
+        size_t skip = n;
+        out[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 0);
+        out[n++] = STMT(BPF_LD | BPF_W | BPF_ABS,
+                        offsetof(struct seccomp_data, args[0]) + 8 * forced[i].arg);
+        for (unsigned v = 0; v < forced[i].n; v++) {
+            notify_jumps[n_notify++] = n;
+            out[n++] = JUMP(BPF_JMP | BPF_JEQ | BPF_K, forced[i].values[v], 0, 0);
+        }
+        end_jumps[n_end++] = n;
+        out[n++] = STMT(BPF_JMP | BPF_JA, 0);
+        out[skip].jf = (uint8_t)(n - skip - 1);
+    }
+    size_t notify = n;
+    out[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+    size_t end = n;
+    for (size_t i = 0; i < n_notify; i++)
+        out[notify_jumps[i]].jt = (uint8_t)(notify - notify_jumps[i] - 1);
+    for (size_t i = 0; i < n_end; i++) {
+        struct sock_filter *j = &out[end_jumps[i]];
+        if (BPF_OP(j->code) == BPF_JA)
+            j->k = (uint32_t)(end - end_jumps[i] - 1);
+        else
+            j->jf = (uint8_t)(end - end_jumps[i] - 1);
+    }
+    return n;
+}
+
 int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_NOTIFY);
@@ -177,8 +236,19 @@ int filter_compile(const struct filter_plan *plan, struct sock_fprog *ret)
         return r;
     }
     close(fd);
-    ret->len = (unsigned short)(len / sizeof(struct sock_filter));
-    ret->filter = (struct sock_filter *)bytes;
+    struct sock_filter prefix[64];
+    size_t n_prefix = forced_prefix(prefix);
+    size_t n_body = len / sizeof(struct sock_filter);
+    if (n_prefix + n_body > BPF_MAXINSNS) {
+        free(bytes);
+        return -E2BIG;
+    }
+    struct sock_filter *prog = xcalloc(n_prefix + n_body, sizeof(*prog));
+    memcpy(prog, prefix, n_prefix * sizeof(*prog));
+    memcpy(prog + n_prefix, bytes, n_body * sizeof(*prog));
+    free(bytes);
+    ret->len = (unsigned short)(n_prefix + n_body);
+    ret->filter = prog;
     return 0;
 }
 

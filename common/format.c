@@ -47,6 +47,14 @@ static const struct flag_name access_flags[] = {F(R_OK), F(W_OK), F(X_OK)};
 
 static const struct flag_name socktype_flags[] = {F(SOCK_NONBLOCK), F(SOCK_CLOEXEC)};
 
+static const struct flag_name persona_flags[] = {
+    {0x0020000, "UNAME26"}, {0x0040000, "ADDR_NO_RANDOMIZE"}, {0x0080000, "FDPIC_FUNCPTRS"},
+    {0x0100000, "MMAP_PAGE_ZERO"}, {0x0200000, "ADDR_COMPAT_LAYOUT"},
+    {0x0400000, "READ_IMPLIES_EXEC"}, {0x0800000, "ADDR_LIMIT_32BIT"},
+    {0x1000000, "SHORT_INODE"}, {0x2000000, "WHOLE_SECONDS"}, {0x4000000, "STICKY_TIMEOUTS"},
+    {0x8000000, "ADDR_LIMIT_3GB"},
+};
+
 static const struct flag_name fcntl_cmds[] = {
     F(F_DUPFD), F(F_GETFD), F(F_SETFD), F(F_GETFL), F(F_SETFL), F(F_GETLK), F(F_SETLK),
     F(F_SETLKW), F(F_SETOWN), F(F_GETOWN), F(F_SETSIG), F(F_GETSIG), F(F_SETOWN_EX),
@@ -232,6 +240,14 @@ char *format_int(enum sys_arg_kind kind, uint64_t value)
         return format_socktype(v32);
     case SYS_ARG_FD:
         return xasprintf("%d", (int)v32);
+    case SYS_ARG_PERSONA:
+        /* The execution domain is the low byte, 0 (PER_LINUX) for Linux programs; 0xffffffff
+         * only asks. */
+        if (v32 == UINT32_MAX)
+            return xstrdup("query");
+        return v32 & 0xff
+                   ? xasprintf("0x%x", v32)
+                   : format_flags(v32, persona_flags, ARRAY_SIZE(persona_flags), "PER_LINUX");
     default:
         return xasprintf("0x%llx", (unsigned long long)value);
     }

@@ -558,13 +558,16 @@ int procs_get(struct procs *p, pid_t tid, int listener, uint64_t id, struct proc
     }
     bool cwd_raced = false;
     if (pr->cwd_pending) {
-        /* Shared by the threads, so any thread's request may settle it. */
+        /* The working directory is shared by the threads: any thread's request may catch a
+         * chdir that went astray, but only the next request of the thread that called it says
+         * the call is over (another thread may ask while the chdir has not run yet). */
         char cwd[48];
         struct stat now;
         snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", tid);
         cwd_raced = stat(cwd, &now) == 0 && !same_file(&now, &pr->cwd_want) &&
                     !same_file(&now, &pr->cwd_before);
-        pr->cwd_pending = false;
+        if (tid == pr->cwd_tid || cwd_raced)
+            pr->cwd_pending = false;
     }
     const struct creds *c = t->creds;
     __atomic_add_fetch(&pr->refs, 1, __ATOMIC_RELAXED);

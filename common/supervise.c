@@ -9,6 +9,7 @@
 #include "supervise.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1058,6 +1059,25 @@ static void check_compiled(struct sup *s, const struct request *r)
     }
 }
 
+/* Whether EXPR compares argument ARG. */
+static bool mentions(const struct pol_expr *e, const char *arg)
+{
+    if (!e)
+        return false;
+    if (e->type == POL_EXPR_CMP)
+        return streq(e->arg, arg);
+    return mentions(e->left, arg) || mentions(e->right, arg);
+}
+
+/* Whether R is a personality(2) that makes readable memory executable (READ_IMPLIES_EXEC) or
+ * lets page zero be mapped (MMAP_PAGE_ZERO). */
+static bool widens_memory(const struct request *r)
+{
+    uint32_t persona = (uint32_t)r->n.data.args[0];
+    return sys_id_of(r->n.data.nr) == SYS_ID_personality && persona != UINT32_MAX &&
+           (persona & (0x0400000 | 0x0100000));
+}
+
 /* Calls that would reach the supervisor itself, refused whatever the policy says (DESIGN.md 3.5:
  * the target cannot reach its supervisor). Returns the errno, or 0. */
 static int protect_supervisor(struct sup *s, const struct request *r)
@@ -1069,12 +1089,38 @@ static int protect_supervisor(struct sup *s, const struct request *r)
             if (c->pid_args[k] >= 0 && host_owns_pid(s->host, (int)(uint32_t)args[c->pid_args[k]]))
                 return EPERM;
     int pid = (int)(uint32_t)args[0];
+    int who = (int)(uint32_t)args[1];
     switch (sys_id_of(r->n.data.nr)) {
     case SYS_ID_kill:
         /* Every process the caller may signal includes the supervisor. */
         if (pid == -1 || (pid < -1 && -pid == getpgrp()))
             return EPERM;
         break;
+    case SYS_ID_setpriority:
+    case SYS_ID_ioprio_set: {
+        /* WHICH names a process, a process group or a user (numbered from 0 for setpriority, 1
+         * for ioprio_set); 0 for WHO is the caller's own. */
+        int which = pid - (sys_id_of(r->n.data.nr) == SYS_ID_ioprio_set);
+        uid_t uid = who ? (uid_t)who : r->proc.ruid;
+        if ((which == 0 && host_owns_pid(s->host, who)) || (which == 1 && who == getpgrp()) ||
+            (which == 2 && uid == geteuid()))
+            return EPERM;
+        break;
+    }
+    case SYS_ID_fcntl: {
+        /* The owner of SIGIO gets signals the kernel sends later, unchecked: only a process of
+         * the tree may be one. F_SETOWN_EX's owner is in memory the caller could rewrite. */
+        uint32_t cmd = (uint32_t)args[1];
+        int owner = (int)(uint32_t)args[2];
+        if (cmd == F_SETOWN_EX)
+            return EPERM;
+        if (cmd == F_SETOWN && owner != 0 &&
+            (owner == INT_MIN || host_owns_pid(s->host, owner < 0 ? -owner : owner) ||
+             (owner < 0 && -owner == getpgrp()) ||
+             !procs_has(s->procs, owner < 0 ? -owner : owner)))
+            return EPERM;
+        break;
+    }
     default:
         break;
     }
@@ -1156,6 +1202,18 @@ static void serve(struct sup *s, struct request *r)
         log_request(s, r, &v);
         notify_return(s->cfg.listener, n->id, 0, guard);
         return;
+    }
+    if (widens_memory(r) && current_mode(s) != SUP_LEARN) {
+        /* Only a rule that names the flags may permit them: an unconditional personality permit
+         * was meant for the ordinary calls (the query, PER_LINUX). */
+        bool read_memory = false;
+        const struct pol_rule *rule = match_rule(s, r, &r->req, &read_memory);
+        if (!rule || rule->action != POL_PERMIT || !mentions(rule->expr, "persona")) {
+            v = (struct verdict){SUP_DENY, EPERM, true, "widens-memory-rights", rule, false, false};
+            log_request(s, r, &v);
+            notify_return(s->cfg.listener, n->id, 0, EPERM);
+            return;
+        }
     }
     if (!decide(s, r, &v))
         return; /* asked: the question has the request now */

@@ -135,7 +135,8 @@ static const struct sys_schema schema[] = {
     {"rt_sigqueueinfo", {PIDNAME(0), SIG(1)}},
     {"rt_tgsigqueueinfo", {PIDNAME(0), SIG(2)}},
     {"pidfd_send_signal", {FD(0), SIG(1)}},
-    /* memory */
+    /* memory: personality's flags can make readable memory executable */
+    {"personality", {ARG("persona", SYS_ARG_PERSONA, 0)}},
     {"mmap", {PROT(2), ARG("flags", SYS_ARG_MMAP_FLAGS, 3), FD(4)}},
     {"mprotect", {PROT(2)}},
     {"pkey_mprotect", {PROT(2)}},
@@ -433,6 +434,7 @@ static const struct {
     [SYS_ARG_SOCKTYPE] = {"socktype", false, true},
     [SYS_ARG_FD] = {"fd", false, false},
     [SYS_ARG_ARGV] = {"argv", true, false},
+    [SYS_ARG_PERSONA] = {"persona", false, true},
 };
 
 /* OpenBSD's calls, sorted by name, with the Linux calls that glibc (2.36, x86-64) makes for the

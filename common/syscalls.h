@@ -147,6 +147,7 @@ enum sys_arg_kind {
     SYS_ARG_SOCKTYPE,     /* SOCK_*: "socktype" */
     SYS_ARG_FD,           /* a file descriptor number: "fd" */
     SYS_ARG_ARGV,         /* char *const argv[], joined with spaces: "argv" */
+    SYS_ARG_PERSONA,      /* personality(2)'s flags: "persona" */
     SYS_ARG_KIND_MAX,
 };
 

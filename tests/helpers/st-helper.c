@@ -18,6 +18,7 @@
  *   poke-parent (ptrace, memory, kcmp, pidfd, /proc and signals against the parent)
  *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
  *   undumpable (prctl(PR_SET_DUMPABLE, 0): its /proc entries close to its own user)
+ *   personality FLAGS (personality(2), e.g. 0x0400000) | kill-group SIG (kill(0, SIG))
  *   openf PATH FLAGS MODE (flags: r w R(dwr) c x t d n p T e a, e.g. "wc"; the fd stays open and
  *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
  *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
@@ -345,6 +346,28 @@ int main(int argc, char **argv)
             result("open-status", "", open(path, O_RDONLY));
             result("kill-0", "", kill(pp, 0));
             result("prlimit", "", syscall(SYS_prlimit64, pp, RLIMIT_NOFILE, NULL, NULL));
+            result("setpriority", "", setpriority(PRIO_PROCESS, (id_t)pp, 5));
+            result("setpriority-user", "", setpriority(PRIO_USER, 0, 5));
+            result("ioprio", "", syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, pp, 0));
+            result("sched-setaffinity", "",
+                   syscall(SYS_sched_setaffinity, pp, sizeof(unsigned long), &(unsigned long){1}));
+            int p[2];
+            if (pipe(p) == 0) {
+                result("setown", "", fcntl(p[0], F_SETOWN, pp));
+                struct f_owner_ex ex = {F_OWNER_PID, pp};
+                result("setown-ex", "", fcntl(p[0], F_SETOWN_EX, &ex));
+                result("setown-self", "", fcntl(p[0], F_SETOWN, getpid()));
+                close(p[0]);
+                close(p[1]);
+            }
+            result("kill-everyone", "", kill(-1, 0));
+        } else if (!strcmp(cmd, "personality")) {
+            result(cmd, a, syscall(SYS_personality, strtoul(a, NULL, 0)));
+            i++;
+        } else if (!strcmp(cmd, "kill-group")) {
+            /* kill(0, SIG): the caller's own process group (the default action: it dies). */
+            result(cmd, a, kill(0, atoi(a)));
+            i++;
         } else if (!strcmp(cmd, "undumpable")) {
             result(cmd, "", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
         } else if (!strcmp(cmd, "alarm-ms")) {

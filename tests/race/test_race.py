@@ -219,7 +219,10 @@ def the_target_cannot_reach_its_supervisor(sb):
     p = sb.learn([HELPER, "poke-parent"])
     eq(p.stdout, "ptrace-attach : EPERM\nvm-readv : EPERM\nvm-writev : EPERM\nkcmp : EPERM\n"
                  "pidfd-open : EPERM\nopen-mem : EACCES\nopen-status : EACCES\nkill-0 : EPERM\n"
-                 "prlimit : EPERM\n", "every attempt refused")
+                 "prlimit : EPERM\nsetpriority : EPERM\nsetpriority-user : EPERM\n"
+                 "ioprio : EPERM\nsched-setaffinity : EPERM\nsetown : EPERM\n"
+                 "setown-ex : EPERM\nsetown-self : ok\nkill-everyone : EPERM\n",
+       "every attempt refused")
     contains(p.stderr, "policy written")
 
 
@@ -336,6 +339,28 @@ def chdir_flipped_with_a_cwd_rule(sb):
                               'native-fsread: filename match "$CWD/*" then permit'])
     p = sb.enforce([ATTACK, "chdir-flip", good, bad, "1500"])
     judge(result(p))
+
+
+@with_sandbox
+def the_targets_process_group_is_its_own(sb):
+    # kill(0, …) signals the program's own group: the launcher is not in it, and lives on to
+    # report that the program died of it (learning permits the kill: the attacker's best case).
+    for sig in (signal.SIGQUIT, signal.SIGUSR2, signal.SIGTERM):
+        p = sb.run(["-A"], [HELPER, "kill-group", str(int(sig))], timeout=30)
+        eq(p.returncode, 128 + int(sig), f"{sig.name}: {p.stderr}")
+
+
+@with_sandbox
+def personality_that_makes_memory_executable(sb):
+    sb.learn([HELPER, "personality", "0xffffffff"])
+    sb.prepend_rules(HELPER, ["native-personality: permit"])
+    p = sb.enforce([HELPER, "personality", "0xffffffff", "personality", "0x0400000"])
+    eq(p.stdout, "personality 0xffffffff: ok\npersonality 0x0400000: EPERM\n",
+       "an unconditional permit is not for READ_IMPLIES_EXEC")
+    contains(sb.log_lines()[-1], "reason=widens-memory-rights")
+    sb.prepend_rules(HELPER, ['native-personality: persona eq "READ_IMPLIES_EXEC" then permit'])
+    p = sb.enforce([HELPER, "personality", "0x0400000"])
+    eq(p.stdout, "personality 0x0400000: ok\n", "a rule that names it")
 
 
 if __name__ == "__main__":
