@@ -188,8 +188,10 @@ static size_t forced_prefix(struct sock_filter *out)
         }
         end_jumps[n_end++] = n;
         out[n++] = STMT(BPF_JMP | BPF_JA, 0);
-        out[skip].jf = (uint8_t)(n - skip - 1);
+        out[skip].jf = (uint8_t)(n - skip - 1); /* the next call's test */
     }
+    end_jumps[n_end++] = n; /* none of them */
+    out[n++] = STMT(BPF_JMP | BPF_JA, 0);
     size_t notify = n;
     out[n++] = STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
     size_t end = n;
