@@ -162,7 +162,8 @@ size_t learner_flush(struct learner *l)
         pthread_mutex_unlock(&l->lock);
         if (to > from) {
             char *err = NULL;
-            int r = store_append(l->dir, binary, batch, to - from, NULL, &err);
+            size_t added = 0;
+            int r = store_append(l->dir, binary, batch, to - from, &added, &err);
             if (r < 0) {
                 failed += to - from;
                 log_event(l->log, "learn: cannot write the policy of %s: %s", binary,
@@ -171,7 +172,7 @@ size_t learner_flush(struct learner *l)
             free(err);
             pthread_mutex_lock(&l->lock);
             l->programs[i].n_written = to;
-            l->programs[i].wrote |= r == 0;
+            l->programs[i].wrote |= r == 0 && added > 0; /* not a line the file held */
             pthread_mutex_unlock(&l->lock);
         }
         free(batch);

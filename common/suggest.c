@@ -83,9 +83,25 @@ static void ephemeral_ports(unsigned *lo, unsigned *hi)
     }
 }
 
+/* A glob for the ports of LO..HI, as wide as the range's digits allow: "[3-6][0-9][0-9][0-9][0-9]"
+ * for 32768..60999. Never a well-known or registered port below the range's first digit; NULL
+ * when the bounds have different lengths. */
+static char *port_range_glob(unsigned lo, unsigned hi)
+{
+    char l[16], h[16];
+    int n = snprintf(l, sizeof(l), "%u", lo);
+    if (n != snprintf(h, sizeof(h), "%u", hi))
+        return NULL;
+    struct buf b = {0};
+    buf_printf(&b, l[0] == h[0] ? "%c" : "[%c-%c]", l[0], h[0]);
+    for (int i = 1; i < n; i++)
+        buf_puts(&b, "[0-9]");
+    return b.data;
+}
+
 /* An inet address whose port the kernel chose ("inet-[127.0.0.1]:39579": a port in its
- * ephemeral range, as a program's own listener bound to port 0 gets) as a pattern for any port
- * of that host, or NULL: another run gets another port. */
+ * ephemeral range, as a program's own listener bound to port 0 gets) as a pattern for the ports
+ * of that range on that host, or NULL: another run gets another port. */
 static char *ephemeral_pattern(const char *value)
 {
     if (strncmp(value, "inet", 4) != 0)
@@ -100,8 +116,11 @@ static char *ephemeral_pattern(const char *value)
     ephemeral_ports(&lo, &hi);
     if (port < lo || port > hi)
         return NULL;
+    _cleanup_free_ char *ports = port_range_glob(lo, hi);
+    if (!ports)
+        return NULL;
     _cleanup_free_ char *host = glob_escape(value, (size_t)(colon - value));
-    return xasprintf("%s:*", host);
+    return xasprintf("%s:%s", host, ports);
 }
 
 /* "ARG OP "VALUE"" into B. */

@@ -164,15 +164,17 @@ static void test_own_proc_only(void)
     g_assert_cmpstr(exact, ==, "native-fsread: filename eq \"/proc/$PID/environ\" then permit");
 }
 
-/* A connect to a port the kernel picked (a listener bound to port 0) is any port of that host;
- * a fixed port stays exact, and a prompt's exact answer keeps the port. */
+/* A connect to a port the kernel picked (a listener bound to port 0) is any port of that host
+ * shaped like the kernel's range (ip_local_port_range, 32768 60999 by default), never a
+ * well-known one; a fixed port stays exact, and a prompt's exact answer keeps the port. */
 static void test_ephemeral_ports(void)
 {
     struct pol_value v[] = {{"fd", "3", false}, {"sockaddr", "inet-[127.0.0.1]:40001", true}};
     struct pol_request req = {.nr = sys_number("connect"), .args = v, .n_args = 2};
     g_autofree char *line = suggest_learned("connect", &req, &ctx);
     g_assert_cmpstr(line, ==,
-                    "native-connect: sockaddr match \"inet-\\\\[127.0.0.1\\\\]:*\" then permit");
+                    "native-connect: sockaddr match "
+                    "\"inet-\\\\[127.0.0.1\\\\]:[3-6][0-9][0-9][0-9][0-9]\" then permit");
     struct pol_rule *r = rule_ok(line);
     struct pol_value next_run[] = {{"fd", "5", false},
                                    {"sockaddr", "inet-[127.0.0.1]:52713", true}};
@@ -181,6 +183,12 @@ static void test_ephemeral_ports(void)
     struct pol_value other_host[] = {{"fd", "5", false},
                                      {"sockaddr", "inet-[10.0.0.1]:52713", true}};
     req.args = other_host;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    struct pol_value ssh[] = {{"fd", "5", false}, {"sockaddr", "inet-[127.0.0.1]:22", true}};
+    req.args = ssh;
+    g_assert_false(pol_rule_matches(r, &req, NULL));
+    struct pol_value postgres[] = {{"fd", "5", false}, {"sockaddr", "inet-[127.0.0.1]:5432", true}};
+    req.args = postgres;
     g_assert_false(pol_rule_matches(r, &req, NULL));
     pol_rule_free(r);
     struct pol_value fixed[] = {{"fd", "3", false}, {"sockaddr", "inet-[127.0.0.1]:5432", true}};
