@@ -6,6 +6,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <syslog.h>
 #include <time.h>
@@ -29,6 +31,23 @@ struct log {
     struct recent recent[SLOTS];
 };
 
+/* 0 when the syslog socket accepts a connection (as syslog(3) makes one), or the errno. */
+static int syslog_reachable(void)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", _PATH_LOG);
+    int e = 0;
+    for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
+        int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return errno;
+        e = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+        close(fd);
+        if (e != EPROTOTYPE || type == SOCK_STREAM)
+            return e;
+    }
+}
+
 int log_open(enum log_target target, const char *path, struct log **ret)
 {
     struct log *l = xcalloc(1, sizeof(*l));
@@ -43,7 +62,18 @@ int log_open(enum log_target target, const char *path, struct log **ret)
             return -e;
         }
     } else if (target == LOG_TO_SYSLOG) {
-        openlog("systrace", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+        int e = syslog_reachable();
+        if (e) {
+            /* Minimal and container systems run no syslog daemon: a denial must not go unseen. */
+            l->target = LOG_TO_STDERR;
+            _cleanup_free_ char *note =
+                xasprintf("systrace: syslog cannot be reached (%s: %s): the log goes to standard "
+                          "error\n",
+                          _PATH_LOG, strerror(e));
+            write_all(STDERR_FILENO, note, strlen(note));
+        } else {
+            openlog("systrace", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+        }
     }
     *ret = l;
     return 0;

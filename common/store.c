@@ -76,7 +76,13 @@ struct store {
     size_t n_entries;
     store_report_fn report;
     void *report_data;
+    char **missing; /* binaries already reported as having no policy */
+    size_t n_missing;
 };
+
+/* Enough to say it once for every program of a big tree, bounded against one that execs
+ * thousands of different paths. */
+#define MAX_MISSING_REPORTED 1024
 
 static const char *const origin_names[] = {
     [STORE_ORIGIN_FILE] = N_("policy file given with -f"),
@@ -531,6 +537,9 @@ void store_free(struct store *store)
         free(store->watches[i].dir);
     for (size_t i = 0; i < store->n_files; i++)
         free(store->files[i]);
+    for (size_t i = 0; i < store->n_missing; i++)
+        free(store->missing[i]);
+    free(store->missing);
     free(store->entries);
     free(store->watches);
     free(store->files);
@@ -670,6 +679,21 @@ static void report_first_error(struct store *store, const char *path, const stru
         kept ? "keeping the last good version in force" : "the file is not used until it parses");
 }
 
+/* Rules of FILE that can never match (an earlier rule takes every call they would), each
+ * reported once per load: the person who appended a deny after a learned permit learns why it
+ * does nothing. */
+static void report_shadowing(struct store *store, const char *path, const struct pol_file *file)
+{
+    struct pol_diags diags = {0};
+    for (size_t i = 0; i < file->n_policies; i++)
+        pol_lint_shadowing(&file->policies[i], &diags);
+    pol_diags_sort(&diags);
+    for (size_t i = 0; i < diags.n; i++)
+        report(store, "%s:%u:%u: warning: %s", path, diags.v[i].line, diags.v[i].col,
+               diags.v[i].msg);
+    pol_diags_clear(&diags);
+}
+
 /* A parsed and expanded file from TEXT, or NULL after reporting why not. FRAGMENT: the name of
  * the abstraction TEXT is, NULL for a policy file. */
 static struct store_file *parse_locked(struct store *store, const char *path, const char *fragment,
@@ -691,6 +715,8 @@ static struct store_file *parse_locked(struct store *store, const char *path, co
         return NULL;
     }
     pol_diags_clear(&diags);
+    if (!fragment)
+        report_shadowing(store, path, parsed);
     struct store_file *f = xcalloc(1, sizeof(*f));
     f->refs = 1;
     f->parsed = parsed;
@@ -876,6 +902,34 @@ static int find_locked(struct store *store, const char *binary, struct store_pol
         }
     }
     return -ENOENT;
+}
+
+void store_report_missing(struct store *store, const char *binary)
+{
+    pthread_mutex_lock(&store->lock);
+    bool seen = store->n_missing >= MAX_MISSING_REPORTED;
+    for (size_t i = 0; i < store->n_missing && !seen; i++)
+        seen = streq(store->missing[i], binary);
+    if (seen) {
+        pthread_mutex_unlock(&store->lock);
+        return;
+    }
+    store->missing = xreallocarray(store->missing, store->n_missing + 1, sizeof(char *));
+    store->missing[store->n_missing++] = xstrdup(binary);
+    struct buf places = {0};
+    for (size_t i = 0; i < store->n_files; i++)
+        buf_printf(&places, "%s%s", places.len ? ", " : "", store->files[i]);
+    _cleanup_free_ char *name = NULL;
+    if (store_file_name(binary, &name) == 0) {
+        const char *dirs[] = {store->user_dir, store->global_dir};
+        for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++)
+            if (dirs[i])
+                buf_printf(&places, "%s%s/%s", places.len ? ", " : "", dirs[i], name);
+    }
+    pthread_mutex_unlock(&store->lock);
+    _cleanup_free_ char *quoted = pol_quote(binary);
+    report(store, "no policy for %s (looked in %s)", quoted, places.len ? places.data : "nothing");
+    buf_free(&places);
 }
 
 int store_get(struct store *store, const char *binary, struct store_policy *ret)

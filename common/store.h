@@ -70,6 +70,8 @@ void store_free(struct store *store);
 void store_set_reporter(struct store *store, store_report_fn fn, void *userdata);
 /* The policy for BINARY. -ENOENT when no file has one (ret->policy is then NULL). Thread-safe. */
 int store_get(struct store *store, const char *binary, struct store_policy *ret);
+/* Tells the reporter, once per BINARY, that it has no policy and where one was looked for. */
+void store_report_missing(struct store *store, const char *binary);
 void store_policy_release(struct store_policy *p);
 /* Where the policy of BINARY is or would be looked up first, for `systracectl policy path`:
  * the governing file, or -ENOENT. Caller frees *ret_path. */

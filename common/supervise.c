@@ -169,7 +169,7 @@ struct verdict {
     bool log;
     const char *reason;
     const struct pol_rule *rule;
-    bool read_memory; /* the decision depended on pointer memory (DESIGN.md 3.4) */
+    bool read_memory; /* the decision depended on pointer memory */
     bool would_deny;  /* complain mode: permitted although the policy denies it */
 };
 
@@ -392,7 +392,7 @@ static void session_add(struct sup *s, const char *binary, struct pol_rule *rule
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Keeps an answer for the session or writes it to the policy (DESIGN.md 5). */
+/* Keeps an answer for the session or writes it to the policy. */
 static void remember(struct sup *s, struct request *r, const struct sup_answer *a)
 {
     _cleanup_free_ char *action = action_text(a);
@@ -724,7 +724,7 @@ static const struct pol_rule *match_rule(struct sup *s, const struct request *r,
     return found;
 }
 
-/* Decides R (DESIGN.md 3.4). Returns false when R went to the asker. */
+/* Decides R. Returns false when R went to the asker. */
 static bool decide(struct sup *s, struct request *r, struct verdict *v)
 {
     bool read_memory = false;
@@ -843,7 +843,7 @@ static _unused_ void answering(void *data)
 }
 
 /* A permit whose decision read pointer memory: the supervisor performs the call on what it
- * checked (DESIGN.md 3.5). Calls without an emulation CONTINUE with a logged "unsafe" mark. */
+ * checked. Calls without an emulation CONTINUE with a logged "unsafe" mark. */
 static void permit_checked(struct sup *s, struct request *r, const struct verdict *v)
 {
     const struct seccomp_notif *n = &r->n;
@@ -1037,7 +1037,7 @@ static bool policy_changed(struct sup *s, const struct request *r)
     return changed;
 }
 
-/* An edit cannot change what the kernel filter already decides for this session (DESIGN.md 4):
+/* An edit cannot change what the kernel filter already decides for this session:
  * say so when an edited policy now decides such a call differently. */
 static void check_compiled(struct sup *s, const struct request *r)
 {
@@ -1078,8 +1078,8 @@ static bool widens_memory(const struct request *r)
            (persona & (0x0400000 | 0x0100000));
 }
 
-/* Calls that would reach the supervisor itself, refused whatever the policy says (DESIGN.md 3.5:
- * the target cannot reach its supervisor). Returns the errno, or 0. */
+/* Calls that would reach the supervisor itself, refused whatever the policy says: the
+ * target cannot reach its supervisor. Returns the errno, or 0. */
 static int protect_supervisor(struct sup *s, const struct request *r)
 {
     const uint64_t *args = (const uint64_t *)r->n.data.args;
@@ -1168,7 +1168,8 @@ static void serve(struct sup *s, struct request *r)
         .tid = n->pid,
     };
     r->governing = s->cfg.inherit ? s->cfg.first_binary : r->proc.binary;
-    store_get(s->cfg.store, r->governing, &r->policy);
+    if (store_get(s->cfg.store, r->governing, &r->policy) < 0 && current_mode(s) != SUP_LEARN)
+        store_report_missing(s->cfg.store, r->governing);
     /* $CWD costs a readlink: only for policies that compare with it, for learning (which writes
      * $CWD) and for questions. */
     if ((r->policy.policy && r->policy.policy->uses_cwd) || s->n_session ||

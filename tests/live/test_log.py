@@ -1,0 +1,75 @@
+"""Where the decision log goes: syslog when a syslog daemon listens on /dev/log, standard error
+(said once) when none does, as on minimal and container systems. Each run is in a mount namespace
+of its own, where /dev/log is made missing or replaced by the test's own datagram socket."""
+import os
+import socket
+import subprocess
+import sys
+
+from lib import HELPER, SYSTRACE, contains, eq, main, need_root, resolved, with_sandbox
+
+# Builds a /dev of its own: the real device nodes the programs need, and LOG (a socket, or
+# nothing) as /dev/log.
+NAMESPACE_SCRIPT = r"""
+set -e
+top=$1 log=$2
+shift 2
+mkdir -p "$top/realdev"
+mount --bind /dev "$top/realdev"
+mount -t tmpfs tmpfs /dev
+for n in null zero full random urandom tty; do
+    touch "/dev/$n"
+    mount --bind "$top/realdev/$n" "/dev/$n"
+done
+ln -s /proc/self/fd /dev/fd
+if [ -n "$log" ]; then
+    touch /dev/log
+    mount --bind "$log" /dev/log
+fi
+exec "$@"
+"""
+
+
+def run_in_namespace(sb, log_socket, flags, command):
+    need_root()
+    args = ["unshare", "--mount", "--propagation", "private", "sh", "-c", NAMESPACE_SCRIPT, "sh",
+            sb.dir, log_socket or "", SYSTRACE, "-d", sb.policies, *flags, *command]
+    return subprocess.run(args, capture_output=True, text=True, env=sb.env, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+@with_sandbox
+def without_syslog_the_log_goes_to_stderr_and_says_so_once(sb):
+    # No policy at all: every call is uncovered, the program dies at its first.
+    p = run_in_namespace(sb, None, ["-a"], [HELPER, "getppid"])
+    assert p.returncode != 0, p
+    eq(p.stderr.count("syslog cannot be reached (/dev/log: No such file or directory): the log "
+                      "goes to standard error"), 1, p.stderr)
+    binary = resolved(HELPER)
+    eq(p.stderr.count(f'no policy for "{binary}" (looked in {sb.policies}/'), 1, p.stderr)
+    contains(p.stderr, f'binary="{binary}"')
+    contains(p.stderr, "decision=deny errno=EPERM reason=uncovered")
+
+
+@with_sandbox
+def with_syslog_the_log_goes_there(sb):
+    path = sb.path("log-socket")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(path)
+    server.settimeout(10)
+    try:
+        p = run_in_namespace(sb, path, ["-a"], [HELPER, "getppid"])
+        assert p.returncode != 0, p
+        assert "syslog" not in p.stderr and "decision=" not in p.stderr, p.stderr
+        lines = []
+        while not any("decision=deny" in l for l in lines):
+            lines.append(server.recv(65536).decode(errors="replace"))
+        text = "\n".join(lines)
+        contains(text, "systrace[")
+        contains(text, f'no policy for "{resolved(HELPER)}"')
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
