@@ -1,4 +1,4 @@
-/* emulate.h: performing a permitted call on the target's behalf (DESIGN.md 3.5), so that a
+/* emulate.h: performing a permitted call on the target's behalf, so that a
  * decision that read pointer memory is never enforced by CONTINUE: the supervisor acts on the
  * copy it checked, with the caller's credentials, root and umask, and returns the kernel's
  * result (an injected fd, a written-back struct, an errno). */

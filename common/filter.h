@@ -1,4 +1,4 @@
-/* filter.h: the kernel fast path (DESIGN.md 3.3). A plan says, per native call, whether the BPF
+/* filter.h: the kernel fast path. A plan says, per native call, whether the BPF
  * filter permits it, fails it with an errno, or notifies the supervisor; the plan is compiled with
  * libseccomp, exported and loaded with seccomp(2) so that WAIT_KILLABLE_RECV can be asked for. */
 #pragma once

@@ -1,5 +1,5 @@
 /* format.h: the text a rule compares for integer and structure arguments: open flags, modes,
- * protections, signals, socket families, addresses (DESIGN.md 3.6). Pure functions. */
+ * protections, signals, socket families, addresses. Pure functions. */
 #pragma once
 
 #include <stddef.h>

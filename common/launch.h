@@ -1,4 +1,4 @@
-/* launch.h: starting a program under a seccomp listener (DESIGN.md 3.1). */
+/* launch.h: starting a program under a seccomp listener. */
 #pragma once
 
 #include <linux/filter.h>

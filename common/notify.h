@@ -1,5 +1,5 @@
 /* notify.h: the seccomp user-notification ioctls on a listener fd (seccomp_unotify(2)), raw,
- * because libseccomp 2.5.4 wraps them incompletely (REFERENCE.md 3). */
+ * because libseccomp 2.5.4 wraps them incompletely. */
 #pragma once
 
 #include <linux/seccomp.h>
@@ -19,7 +19,7 @@ int notify_recv(int listener, struct seccomp_notif *ret);
 /* Whether request ID is still pending: the task is alive and still in that call. */
 bool notify_id_valid(int listener, uint64_t id);
 /* Lets the call run in the kernel as the target asked. Only for decisions that did not depend on
- * pointer memory (DESIGN.md 3.5). */
+ * pointer memory. */
 int notify_continue(int listener, uint64_t id);
 /* Fails the call with -ERR (ERR > 0), or returns VAL (ERR == 0) without running it. */
 int notify_return(int listener, uint64_t id, int64_t val, int err);

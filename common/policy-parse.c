@@ -1,4 +1,4 @@
-/* policy-parse.c: the policy grammar (DESIGN.md 4, REFERENCE.md 1) as a line-oriented
+/* policy-parse.c: the policy grammar as a line-oriented
  * recursive-descent parser. Every error names its line and column; a bad line is reported and
  * left out, never silently dropped. */
 #include "policy.h"

@@ -1,4 +1,4 @@
-/* policy.h: the policy language (DESIGN.md 4): the parsed form, the parser with file:line:column
+/* policy.h: the policy language: the parsed form, the parser with file:line:column
  * diagnostics, the canonical printer, evaluation of a request, and lint warnings. */
 #pragma once
 
@@ -237,7 +237,7 @@ struct pol_request {
 
 /* The first rule of POLICY that matches REQ, or NULL when none does. *ret_read_memory (may be
  * NULL) is set when any rule evaluated on the way compared an argument read from memory: the
- * decision then depends on pointer memory (DESIGN.md 3.4). Thread-safe. */
+ * decision then depends on pointer memory. Thread-safe. */
 const struct pol_rule *pol_evaluate(const struct policy *policy, const struct pol_request *req,
                                     bool *ret_read_memory);
 /* Whether RULE matches REQ (its call, predicate and expression). */

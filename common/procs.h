@@ -1,5 +1,5 @@
-/* procs.h: what the engine knows of each traced process: the program it runs (DESIGN.md 3.2:
- * settled at each exec, scripts named as themselves), its credentials (per thread), its root.
+/* procs.h: what the engine knows of each traced process: the program it runs (settled at each exec,
+ * scripts named as themselves), its credentials (per thread), its root.
  *
  * Identity is a pidfd, never a bare pid: a process is entered on its first request, with a pidfd
  * opened then and bound to it by the notification still being valid, and it leaves the table when

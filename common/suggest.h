@@ -1,4 +1,4 @@
-/* suggest.h: rules a person may want for a call, from exact to broad (DESIGN.md 6): the exact
+/* suggest.h: rules a person may want for a call, from exact to broad: the exact
  * rule with $HOME and $USER substituted, the parent directory, the glob ladder, the extension glob,
  * "true then permit", and deny[enoent] for a path that does not exist. */
 #pragma once

@@ -123,7 +123,7 @@ struct sys_alias_member {
 };
 const struct sys_alias_member *sys_alias_table(unsigned *ret_n);
 
-/* How a raw argument becomes the string a rule compares (DESIGN.md 3.6). */
+/* How a raw argument becomes the string a rule compares. */
 enum sys_arg_kind {
     SYS_ARG_PATH,         /* a path, resolved against dirfd/cwd/root: "filename" */
     SYS_ARG_PATH_LITERAL, /* a path stored as written (symlink's target): "linkname" */

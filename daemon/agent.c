@@ -1,4 +1,4 @@
-/* agent.c: agents, and the questions routed to them (DESIGN 5.2). A question goes to an agent
+/* agent.c: agents, and the questions routed to them. A question goes to an agent
  * attached to its session, else to an operator's agent registered for all sessions, else to the
  * owner's own agent (the applet), newest first among equals; with none it waits for one or for
  * its deadline. Ask returns at once; the answer comes back by Daemon1.Answer, accepted only from

@@ -1,5 +1,5 @@
 /* systraced: the root daemon that supervises sessions handed to it by launchers and routes their
- * questions to agents (DESIGN 5). One thread runs the event loop: the bus, the engine's watches,
+ * questions to agents. One thread runs the event loop: the bus, the engine's watches,
  * signals. An idle daemon sleeps in epoll_wait with no timer armed. */
 #include <getopt.h>
 #include <signal.h>

@@ -2,7 +2,7 @@
  *
  * libdbus gives a connection's fd twice (a read watch and a write watch); epoll takes an fd only
  * once, so each watch gets a duplicate of the fd of its own. The watch and timeout callbacks run
- * with the connection's lock held (REFERENCE.md 5): they only change what the loop watches and
+ * with the connection's lock held: they only change what the loop watches and
  * post the dispatching as a job. An idle connection has no timeout and so no timer: nothing wakes
  * the loop until a message arrives. */
 #include "busloop.h"

@@ -1,5 +1,5 @@
 """test_race.py: attackers rewrite arguments from another thread or process while their calls
-are checked (DESIGN.md 3.5). A test passes only if no forbidden object was reached in thousands
+are checked. A test passes only if no forbidden object was reached in thousands
 of attempts and the permitted operations still worked.
 
 Built with -Dunsafe_continue=true, the engine answers CONTINUE instead of performing the calls:

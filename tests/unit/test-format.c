@@ -1,4 +1,4 @@
-/* test-format.c: translation of canned integer and address arguments (DESIGN.md 3.6). */
+/* test-format.c: translation of canned integer and address arguments. */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

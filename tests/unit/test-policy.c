@@ -252,7 +252,7 @@ static void test_deep_nesting(void)
     g_string_free(s, TRUE);
 }
 
-/* The real policies of REFERENCE.md 1, including an OpenBSD-only call (a warning). */
+/* The real policies of OpenBSD, including an OpenBSD-only call (a warning). */
 static const char real_policies[] =
     "Policy: /bin/ls, Emulation: native\n"
     "\tnative-fsread: filename eq \"$HOME\" then permit\n"
