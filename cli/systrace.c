@@ -266,9 +266,9 @@ static void report_store(void *userdata, const char *msg)
 struct run {
     struct loop *loop;
     struct sup *sup;
-    pid_t child;
-    pid_t child_pgid; /* the child leads a session and process group of its own */
-    int status;       /* the child's exit status, -1 while it runs */
+    pid_t child;      /* the guardian, whose exit status is the program's */
+    pid_t child_pgid; /* the program leads a session and process group of its own */
+    int status;       /* the program's exit status, -1 while the tree runs */
     bool ending;      /* asked to end the tree (SIGTERM, SIGHUP) */
     struct loop_timer *kill_timer;
     struct launch_child *launch;
@@ -588,8 +588,11 @@ int main(int argc, char **argv)
         .asker_data = prompt,
     };
     child.listener = -1; /* the session's from here on */
+    /* The guardian is the launcher's only child: its exit status is the program's, once the
+     * whole tree has ended. */
+    host_add_own_pid(host, child.guardian);
     struct run run = {.loop = loop,
-                      .child = child.pid,
+                      .child = child.guardian,
                       .child_pgid = child.pid,
                       .status = -1,
                       .launch = &child,

@@ -15,11 +15,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "filter.h"
+#include "guardian.h"
 #include "util.h"
 
 #ifndef SYS_pidfd_open
@@ -152,31 +154,78 @@ static int take_listener(int pidfd, int number)
     return -ETIMEDOUT;
 }
 
+struct child_args {
+    const struct launch_options *o;
+    int report_fd;
+};
+
+static void start_child(void *data)
+{
+    struct child_args *a = data;
+    child(a->o, a->report_fd);
+}
+
+static bool read_int(int fd, int *value)
+{
+    ssize_t n;
+    do
+        n = read(fd, value, sizeof(*value));
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(*value);
+}
+
 int launch_spawn(const struct launch_options *o, struct launch_child *ret, char **ret_error)
 {
-    int pipefd[2];
-    *ret = (struct launch_child){.pid = -1, .pidfd = -1, .listener = -1, .report_fd = -1};
+    int pipefd[2], guard[2];
+    *ret = (struct launch_child){
+        .pid = -1, .pidfd = -1, .listener = -1, .report_fd = -1, .guardian = -1, .guard_fd = -1};
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, guard) < 0) {
         int e = errno;
         close(pipefd[0]);
         close(pipefd[1]);
         return -e;
     }
-    if (pid == 0) {
+    pid_t guardian = fork();
+    if (guardian < 0) {
+        int e = errno;
         close(pipefd[0]);
-        child(o, pipefd[1]);
+        close(pipefd[1]);
+        close(guard[0]);
+        close(guard[1]);
+        return -e;
+    }
+    if (guardian == 0) {
+        close(pipefd[0]);
+        close(guard[0]);
+        struct child_args a = {o, pipefd[1]};
+        guardian_main(guard[1], start_child, &a);
     }
     close(pipefd[1]);
-    ret->pid = pid;
+    close(guard[1]);
+    ret->guardian = guardian;
+    ret->guard_fd = guard[0];
+    int pid;
+    if (!read_int(guard[0], &pid) || pid <= 0) {
+        close(pipefd[0]);
+        *ret_error = xstrdup("the guardian could not fork the program");
+        return pid < 0 ? pid : -ECHILD;
+    }
     ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (ret->pidfd < 0) {
         int e = errno;
         kill(pid, SIGKILL);
         close(pipefd[0]);
         *ret_error = xasprintf("pidfd_open: %s", strerror(e));
+        return -e;
+    }
+    /* The guardian may reap the program from now on: its pid cannot name another process. */
+    if (write(guard[0], "", 1) != 1) {
+        int e = errno;
+        kill(pid, SIGKILL);
+        close(pipefd[0]);
+        *ret_error = xasprintf("the guardian is gone: %s", strerror(e));
         return -e;
     }
     struct child_report rep;
@@ -225,5 +274,7 @@ void launch_child_close(struct launch_child *c)
         close(c->listener);
     if (c->report_fd >= 0)
         close(c->report_fd);
-    c->pidfd = c->listener = c->report_fd = -1;
+    if (c->guard_fd >= 0)
+        close(c->guard_fd);
+    c->pidfd = c->listener = c->report_fd = c->guard_fd = -1;
 }

@@ -23,15 +23,18 @@ struct launch_options {
 struct launch_child {
     pid_t pid;
     int pidfd;
-    int listener;  /* the supervisor's copy; the child keeps none past exec */
-    int report_fd; /* the child's report pipe, until launch_exec_result */
+    int listener;   /* the supervisor's copy; the child keeps none past exec */
+    int report_fd;  /* the child's report pipe, until launch_exec_result */
+    pid_t guardian; /* the launcher's child, the program's parent (guardian.h) */
+    int guard_fd;   /* its socket: the tree's exit status comes on it */
 };
 
-/* Forks, puts the child under FILTER and lets it exec PATH once the listener is held here. The
- * child's own calls before the exec (closing its listener copy, the execve itself, and, if the
- * exec fails, reporting why) reach the listener like any other: the caller must answer them, for
- * instance by treating process ret->pid as the launcher's until its first execve succeeds.
- * On failure returns -errno with *ret_error saying which step failed. */
+/* Forks a guardian (guardian.h), which forks the child; puts the child under FILTER and lets it
+ * exec PATH once the listener is held here. The child's own calls before the exec (closing its
+ * listener copy, the execve itself, and, if the exec fails, reporting why) reach the listener like
+ * any other: the caller must answer them, for instance by treating process ret->pid as the
+ * launcher's until its first execve succeeds. On failure returns -errno with *ret_error saying
+ * which step failed. */
 int launch_spawn(const struct launch_options *o, struct launch_child *ret, char **ret_error);
 /* After the child's exec: 0 if it succeeded, else the errno the exec failed with (read from the
  * child's report pipe; blocks until one or the other). */

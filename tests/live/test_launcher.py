@@ -290,6 +290,68 @@ def signals_are_forwarded(sb):
         eq(p.wait(10), code, f"status after {sig.name}")
 
 
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def start_daemonising_tree(sb, flags):
+    """A shell whose child leaves the session and double-forks, as inetd without -d does, and
+    goes on writing its pid. Returns the launcher and the daemon's pid."""
+    pidfile = sb.path("daemon.pid")
+    script = (f"setsid sh -c 'sh -c \"while :; do echo \\$\\$ >{pidfile}.new; "
+              f"mv {pidfile}.new {pidfile}; sleep 0.05; done\" & exit 0' ; sleep 60")
+    p = subprocess.Popen([SYSTRACE, *flags, "-d", sb.policies, "/bin/sh", "-c", script],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=sb.env, start_new_session=True)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(pidfile):
+        assert time.monotonic() < deadline and p.poll() is None, "the daemon never started"
+        time.sleep(0.05)
+    with open(pidfile) as f:
+        return p, int(f.read())
+
+
+def wait_dead(pid, seconds, what):
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        assert time.monotonic() < deadline, f"{what}: process {pid} still runs"
+        time.sleep(0.02)
+
+
+@with_sandbox
+def a_daemon_that_left_the_session_ends_with_the_launcher(sb):
+    # SIGTERM: the whole tree, the daemon too, and the launcher exits.
+    p, daemon = start_daemonising_tree(sb, ["-A"])
+    p.send_signal(signal.SIGTERM)
+    p.wait(15)
+    wait_dead(daemon, 10, "after SIGTERM to the launcher")
+
+
+@with_sandbox
+def a_killed_supervisor_takes_its_tree_with_it(sb):
+    # The supervisor cannot be asked to end it: the guardian kills the tree at once, rather than
+    # let it run with every supervised call failing unchecked. Learned first by a run that ends.
+    p, daemon = start_daemonising_tree(sb, ["-A"])
+    p.send_signal(signal.SIGTERM)
+    p.wait(15)
+    wait_dead(daemon, 10, "after SIGTERM")
+    os.unlink(sb.path("daemon.pid"))
+    for flags in (["-A"], ["-a", "-E", sb.log]):
+        p, daemon = start_daemonising_tree(sb, flags)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(5)
+        wait_dead(daemon, 5, f"after SIGKILL to the launcher ({flags[0]})")
+        guards = [pid for pid in os.listdir("/proc") if pid.isdigit() and alive(pid)
+                  and open(f"/proc/{pid}/comm").read().strip() == "systrace-guard"
+                  and os.getsid(int(pid)) == p.pid]
+        eq(guards, [], "no guardian left")
+        os.unlink(sb.path("daemon.pid"))
+
+
 @with_sandbox
 def a_child_binary_is_denied_what_its_parent_may_do(sb):
     # The parent's policy permits getppid unconditionally (a kernel decision for its own
