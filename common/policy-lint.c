@@ -224,8 +224,7 @@ static bool same_predicate(const struct pol_predicate *a, const struct pol_predi
            (a->subject == POL_PRED_NONE || (a->op == b->op && streq(a->value, b->value)));
 }
 
-/* Whether rule E, earlier, decides every call that rule L matches. */
-static bool shadows(const struct pol_rule *e, const struct pol_rule *l)
+bool pol_rule_shadows(const struct pol_rule *e, const struct pol_rule *l)
 {
     return !e->include && !l->include && covers(e, l) &&
            (e->pred.subject == POL_PRED_NONE || same_predicate(&e->pred, &l->pred)) &&
@@ -354,12 +353,12 @@ static size_t shadowing_rule(const struct shadow_index *x, size_t i)
             size_t j = x->general[keys[k]][g];
             if (j >= best)
                 break;
-            if (shadows(&x->pol->rules[j], l))
+            if (pol_rule_shadows(&x->pol->rules[j], l))
                 best = j;
         }
         for (size_t p = 0; p < n_parts; p++) {
             size_t j = exact_lookup(x, keys[k], parts[p]);
-            if (j < best && shadows(&x->pol->rules[j], l))
+            if (j < best && pol_rule_shadows(&x->pol->rules[j], l))
                 best = j;
         }
     }

@@ -267,6 +267,8 @@ void pol_lint(const struct pol_file *file, struct pol_diags *diags);
 /* Only the rules of POLICY that can never match, with the rule that shadows each: for a launcher
  * to log about the policies it loads. */
 void pol_lint_shadowing(const struct policy *policy, struct pol_diags *diags);
+/* Whether rule EARLIER decides every call that rule LATER matches (LATER can never count). */
+bool pol_rule_shadows(const struct pol_rule *earlier, const struct pol_rule *later);
 /* Warnings about where FILE lives: the program of its `Policy:` header resolves to another path
  * (the one the store looks up), or the file's name (PATH's last component) is not the one the
  * store looks that program's policy up by. Files of several policies (-f files) are exempt. */

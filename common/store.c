@@ -275,7 +275,8 @@ static int new_rules(const struct policy *pol, const char *const *rules, size_t 
 {
     size_t have = pol ? pol->n_rules : 0;
     char **seen = xcalloc(have + n, sizeof(*seen));
-    size_t n_seen = 0;
+    struct pol_rule **added = xcalloc(n, sizeof(*added));
+    size_t n_seen = 0, n_added = 0;
     int r = 0;
     for (size_t i = 0; i < have; i++)
         seen[n_seen++] = pol_rule_print(&pol->rules[i]);
@@ -290,21 +291,31 @@ static int new_rules(const struct policy *pol, const char *const *rules, size_t 
             break;
         }
         char *text = pol_rule_print(rule);
-        pol_rule_free(rule);
-        bool dup = false;
-        for (size_t k = 0; k < n_seen && !dup; k++)
-            dup = streq(seen[k], text);
-        if (dup) {
+        /* A rule already there, or one that could never match (an earlier rule decides every
+         * call it would: learned before it was written), adds nothing. */
+        bool useless = false;
+        for (size_t k = 0; k < n_seen && !useless; k++)
+            useless = streq(seen[k], text);
+        for (size_t k = 0; k < have && !useless; k++)
+            useless = pol_rule_shadows(&pol->rules[k], rule);
+        for (size_t k = 0; k < n_added && !useless; k++)
+            useless = pol_rule_shadows(added[k], rule);
+        if (useless) {
             free(text);
+            pol_rule_free(rule);
             continue;
         }
         buf_printf(out, "\t%s\n", text);
         seen[n_seen++] = text;
+        added[n_added++] = rule;
         (*ret_added)++;
     }
     for (size_t k = 0; k < n_seen; k++)
         free(seen[k]);
+    for (size_t k = 0; k < n_added; k++)
+        pol_rule_free(added[k]);
     free(seen);
+    free(added);
     return r;
 }
 
