@@ -121,7 +121,7 @@ static void json_dict(struct buf *b, DBusMessageIter *dict)
 static int fail(const char *what, const char *error)
 {
     fprintf(stderr, "systracectl: %s: ", what);
-    term_write_safe(STDERR_FILENO, error ? error : "failed");
+    term_write_safe(STDERR_FILENO, error ? error : _("failed"));
     fputs("\n", stderr);
     fflush(stderr);
     return 1;
@@ -465,7 +465,7 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
     struct live l = {.conn = conn, .session = session, .json = json};
     l.daemon = busclient_daemon_owner(conn);
     if (!l.daemon)
-        return fail("systraced", "systraced is not running");
+        return fail("systraced", _("systraced is not running"));
     if (loop_new(&l.loop) < 0)
         return 1;
     sigset_t mask;
@@ -493,7 +493,7 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
         .session = session,
     };
     if (answer && termagent_new(&to, &ta) < 0) {
-        fail("agent", "cannot set up the terminal agent");
+        fail("agent", _("cannot set up the terminal agent"));
         return 1;
     }
     DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_REGISTERAGENT);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "i18n.h"
 #include "util.h"
 
 struct rules {
@@ -42,7 +43,7 @@ static char *first_error(const struct pol_diags *d, const char *path)
     for (size_t i = 0; i < d->n; i++)
         if (d->v[i].severity == POL_ERROR)
             return xasprintf("%s:%u:%u: %s%s", path, d->v[i].line, d->v[i].col, d->v[i].msg,
-                             d->n_errors > 1 ? " (and more errors)" : "");
+                             d->n_errors > 1 ? _(" (and more errors)") : "");
     return xstrdup("?");
 }
 
@@ -54,22 +55,23 @@ static int splice(struct expand *x, const char *name, unsigned line, struct rule
     for (size_t i = 0; i < x->depth; i++)
         if (streq(x->stack[i], name)) {
             _cleanup_free_ char *c = chain(x, name);
-            *ret_error = xasprintf("include cycle: %s", c);
+            *ret_error = xasprintf(_("include cycle: %s"), c);
             return -ELOOP;
         }
     if (x->depth == POL_MAX_INCLUDE_DEPTH) {
         _cleanup_free_ char *c = chain(x, name);
-        *ret_error = xasprintf("includes nested more than %d deep: %s", POL_MAX_INCLUDE_DEPTH, c);
+        *ret_error =
+            xasprintf(_("includes nested more than %d deep: %s"), POL_MAX_INCLUDE_DEPTH, c);
         return -ELOOP;
     }
     _cleanup_free_ char *text = NULL, *path = NULL, *why = NULL;
     size_t len = 0;
     int r = x->fn(x->userdata, name, &text, &len, &path, &why);
     if (r < 0) {
-        *ret_error =
-            r == -ENOENT
-                ? xasprintf("unknown abstraction '%s'%s%s", name, why ? ": " : "", why ? why : "")
-                : xasprintf("abstraction '%s': %s", name, why ? why : strerror(-r));
+        *ret_error = r == -ENOENT
+                         ? xasprintf(_("unknown abstraction '%s'%s%s"), name, why ? ": " : "",
+                                     why ? why : "")
+                         : xasprintf(_("abstraction '%s': %s"), name, why ? why : strerror(-r));
         return r;
     }
     struct pol_file *frag = NULL;
@@ -77,7 +79,7 @@ static int splice(struct expand *x, const char *name, unsigned line, struct rule
     r = pol_parse_fragment(name, text, len, &frag, &diags);
     if (r < 0) {
         _cleanup_free_ char *e = first_error(&diags, path);
-        *ret_error = xasprintf("abstraction '%s' does not parse: %s", name, e);
+        *ret_error = xasprintf(_("abstraction '%s' does not parse: %s"), name, e);
         pol_diags_clear(&diags);
         pol_file_free(frag);
         return r;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "errnames.h"
+#include "i18n.h"
 #include "util.h"
 
 /* Bounds that keep a hostile file from exhausting the stack or the CPU. */
@@ -58,7 +59,8 @@ static void fail_at(struct parser *p, size_t pos, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&p->err, fmt, ap) < 0)
+    /* Messages are translated here: their call sites are fail_at's (xgettext --keyword). */
+    if (vasprintf(&p->err, gettext(fmt), ap) < 0)
         p->err = xstrdup("out of memory");
     va_end(ap);
     p->err_pos = pos;
@@ -191,9 +193,9 @@ static const char *describe(const struct parser *p, char *scratch, size_t n)
 {
     switch (p->tok.type) {
     case T_END:
-        return "end of line";
+        return _("end of line");
     case T_STRING:
-        return "a string";
+        return _("a string");
     case T_WORD:
         snprintf(scratch, n, "'%.40s'", p->tok.text);
         return scratch;
@@ -206,7 +208,8 @@ static const char *describe(const struct parser *p, char *scratch, size_t n)
 static void fail_expected(struct parser *p, const char *what)
 {
     char scratch[64];
-    fail_at(p, p->tok.start, "expected %s, found %s", what, describe(p, scratch, sizeof(scratch)));
+    fail_at(p, p->tok.start, "expected %s, found %s", gettext(what),
+            describe(p, scratch, sizeof(scratch)));
 }
 
 static bool word_is(const struct parser *p, const char *w)
@@ -797,7 +800,7 @@ void pol_diags_add(struct pol_diags *d, enum pol_severity sev, unsigned line, un
     g->col = col;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&g->msg, fmt, ap) < 0)
+    if (vasprintf(&g->msg, gettext(fmt), ap) < 0)
         g->msg = xstrdup("out of memory");
     va_end(ap);
     if (sev == POL_ERROR)

@@ -18,17 +18,19 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "%s",
+    /* The default path is an argument: a macro inside the message would hide it from xgettext. */
+    fprintf(out,
             _("Usage: systraced [-e] [-c FILE]\n"
               "\n"
               "The systrace daemon: owns org.systrace.Daemon1 on the system bus (or the bus\n"
               "named by DBUS_SYSTEM_BUS_ADDRESS) and supervises the sessions that systrace\n"
               "hands to it.\n"
               "\n"
-              "  -c, --config FILE   settings (default " DEFAULT_CONFIG ")\n"
+              "  -c, --config FILE   settings (default %s)\n"
               "  -e, --log-stderr    log to standard error instead of syslog\n"
               "  -V, --version       print the version\n"
-              "  -h, --help          show this help\n"));
+              "  -h, --help          show this help\n"),
+            DEFAULT_CONFIG);
 }
 
 static void on_signal(void *data, uint32_t events)
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
     }
     const char *mismatch = object_check_tables();
     if (*mismatch) {
-        fprintf(stderr, "systraced: the method table and the interface XML disagree on %s\n",
+        fprintf(stderr, _("systraced: the method table and the interface XML disagree on %s\n"),
                 mismatch);
         return 1;
     }
@@ -125,7 +127,7 @@ int main(int argc, char **argv)
     if (r == 0)
         r = host_new(&ho, &d.host);
     if (r < 0) {
-        fprintf(stderr, "systraced: cannot start the engine: %s\n", strerror(-r));
+        fprintf(stderr, _("systraced: cannot start the engine: %s\n"), strerror(-r));
         return 1;
     }
     struct loop_watch *sigw = NULL;
@@ -135,24 +137,26 @@ int main(int argc, char **argv)
     dbus_error_init(&err);
     d.conn = dbus_bus_get_private(DBUS_BUS_SYSTEM, &err);
     if (!d.conn) {
-        fprintf(stderr, "systraced: cannot connect to the system bus: %s\n", err.message);
-        fprintf(stderr, "Hint: is dbus-daemon running? Tests point DBUS_SYSTEM_BUS_ADDRESS at a "
-                        "private one (scripts/with-daemon).\n");
+        fprintf(stderr, _("systraced: cannot connect to the system bus: %s\n"), err.message);
+        fprintf(stderr, "%s",
+                _("Hint: is dbus-daemon running? Tests point DBUS_SYSTEM_BUS_ADDRESS at a "
+                  "private one (scripts/with-daemon).\n"));
         return 1;
     }
     dbus_connection_set_exit_on_disconnect(d.conn, FALSE);
     dbus_connection_add_filter(d.conn, on_disconnect, &d, NULL);
     if (object_register(&d) < 0) {
-        fprintf(stderr, "systraced: cannot register on the bus\n");
+        fprintf(stderr, "%s", _("systraced: cannot register on the bus\n"));
         return 1;
     }
     r = dbus_bus_request_name(d.conn, SYSTRACE_BUS_NAME, DBUS_NAME_FLAG_DO_NOT_QUEUE, &err);
     if (r != DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER) {
-        fprintf(stderr, "systraced: cannot own %s: %s\n", SYSTRACE_BUS_NAME,
-                dbus_error_is_set(&err) ? err.message : "another daemon owns it");
+        fprintf(stderr, _("systraced: cannot own %s: %s\n"), SYSTRACE_BUS_NAME,
+                dbus_error_is_set(&err) ? err.message : _("another daemon owns it"));
         if (dbus_error_is_set(&err))
-            fprintf(stderr, "Hint: the bus policy org.systrace.Daemon1.conf lets only root own "
-                            "the name.\n");
+            fprintf(stderr, "%s",
+                    _("Hint: the bus policy org.systrace.Daemon1.conf lets only root own "
+                      "the name.\n"));
         return 1;
     }
     busloop_attach(d.conn, d.loop, &d.bl);
