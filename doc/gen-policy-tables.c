@@ -30,8 +30,8 @@ static const char *const cond_words[] = {
 /* What each condition means, as the page says it. */
 static const char *const cond_text[] = {
     [SYS_COND_ALWAYS] = "",
-    [SYS_COND_OPEN_READ_ONLY] = " (opened without write access, without O_CREAT, O_TRUNC or "
-                                "O_TMPFILE)",
+    [SYS_COND_OPEN_READ_ONLY] = (" (opened without write access, without O_CREAT, O_TRUNC or "
+                                 "O_TMPFILE)"),
     [SYS_COND_OPEN_WRITES] = " (opened for writing, or with O_CREAT, O_TRUNC or O_TMPFILE)",
 };
 
