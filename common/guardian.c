@@ -27,21 +27,10 @@ static bool write_int(int fd, int value)
     return n == (ssize_t)sizeof(value);
 }
 
-/* Sends SIGKILL to each child listed in /proc/self/task/SELF/children. */
+/* Sends SIGKILL to each child of the guardian (single-threaded: its thread's children). */
 static void kill_children(void)
 {
-    char path[64] = "/proc/self/task/";
-    size_t n = 16;
-    char digits[16];
-    size_t k = 0;
-    for (pid_t self = getpid(); self > 0; self /= 10)
-        digits[k++] = (char)('0' + self % 10);
-    while (k)
-        path[n++] = digits[--k];
-    const char tail[] = "/children";
-    for (size_t i = 0; i < sizeof(tail); i++)
-        path[n++] = tail[i];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     char buf[4096];
