@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 )
 
 func files(dir string, worker int, out chan<- string) {
@@ -78,6 +79,17 @@ func echo(out chan<- string) {
 	out <- fmt.Sprintf("echo: 200 lines %x", h.Sum(nil)[:8])
 }
 
+// spin keeps a goroutine on the CPU for longer than the runtime's 10 ms time slice, so that
+// sysmon preempts it with SIGURG in every run: learning sees the signal it must permit.
+func spin(out chan<- string) {
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 80*time.Millisecond {
+		n++
+	}
+	out <- "spin: done"
+}
+
 func main() {
 	dir := os.Args[1]
 	out := make(chan string, 16)
@@ -88,6 +100,8 @@ func main() {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); echo(out) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); spin(out) }()
 	wg.Wait()
 	close(out)
 	var lines []string
