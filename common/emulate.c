@@ -741,9 +741,9 @@ static int emu_socket(const struct emu_ctx *c)
 {
     const struct tr_call *call = c->call;
     /* The process's own pidfd: its descriptor table, not that of whoever has its pid now. */
-    long sock = syscall(SYS_pidfd_getfd, c->proc->pidfd, (int)arg(c, 0), 0);
+    long sock = tr_copy_fd(c->proc->pidfd, c->n->pid, c->listener, c->n->id, (int)arg(c, 0));
     if (sock < 0)
-        return answer(c, -errno);
+        return answer(c, (int)sock);
     long r;
     if ((id(c) == SYS_ID_connect)) {
         r = connect((int)sock, (const struct sockaddr *)&call->addr, call->addr_len);

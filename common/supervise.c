@@ -1273,12 +1273,14 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
     } else if (r.proc.launching) {
         serve_launching(s, &r);
     } else {
-        struct tr_target target = {n->pid, r.proc.tgid, r.proc.root_prefix, r.proc.pidfd};
+        struct tr_target target = {n->pid,       r.proc.tgid,     r.proc.root_prefix,
+                                   r.proc.pidfd, s->cfg.listener, n->id};
         int t = tr_translate(n, &target, &r.call);
         if (t == 0 && (!r.call.reads_memory || still_waiting(s, &r))) {
             serve(s, &r);
-        } else if (t == -EPERM && still_waiting(s, &r)) {
-            /* Its arguments cannot be seen: never decided blind. */
+        } else if (t < 0 && still_waiting(s, &r)) {
+            /* Its arguments or descriptors cannot be seen: never decided blind, never left
+             * waiting. */
             r.syscall = sys_name(n->data.nr) ? sys_name(n->data.nr) : "unknown";
             r.rule_name = r.syscall;
             struct verdict v = {SUP_DENY, EPERM, true, "cannot-inspect-the-process",

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "format.h"
+#include "notify.h"
 #include "syscalls.h"
 #include "util.h"
 
@@ -140,6 +141,24 @@ static void rewrite_self(struct buf *res, const struct tr_target *t)
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+
+int tr_copy_fd(int pidfd, pid_t tid, int listener, uint64_t id, int fd)
+{
+    int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (copy >= 0 || errno != ESRCH)
+        return copy < 0 ? -errno : copy;
+    _cleanup_close_ int thread = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+    if (thread < 0 || !notify_id_valid(listener, id))
+        return -ESRCH;
+    copy = (int)syscall(SYS_pidfd_getfd, thread, fd, 0);
+    return copy < 0 ? -errno : copy;
+}
 
 /* Makes OUT the caller's descriptor FD (AT_FDCWD: its working directory), pinned: the supervisor's
  * own copy, through which the call will be performed. *RET is the object's path. */
@@ -153,7 +172,8 @@ static int pin(const struct tr_target *t, int fd, struct tr_path *out, char **re
     } else if (fd < 0) {
         return -EBADF;
     } else {
-        copy = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+        copy = tr_copy_fd(t->pidfd, t->tid, t->listener, t->id, fd);
+        errno = -copy;
     }
     if (copy < 0)
         return errno == EPERM ? -EPERM : errno == ESRCH ? -ESRCH : -EBADF;
@@ -604,7 +624,9 @@ int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struc
             int pid = (int)(uint32_t)args[a->index];
             char *exe = NULL;
             char proc[64];
-            snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+            /* The caller's own process is named through the calling thread, which is alive
+             * in this call: the group leader's link is gone once it has left exit_group. */
+            snprintf(proc, sizeof(proc), "/proc/%d/exe", pid == t->tgid ? t->tid : pid);
             if (pid <= 0 || read_link(proc, &exe) < 0)
                 exe = pid == 0    ? xstrdup("<process group>")
                       : pid == -1 ? xstrdup("<every process>")

@@ -19,6 +19,8 @@ struct tr_target {
     pid_t tgid;              /* its process */
     const char *root_prefix; /* "" when its root is ours, else "/proc/TGID/root" */
     int pidfd;               /* the process's pidfd: its descriptors are copied through it */
+    int listener;            /* where the call waits, as ID */
+    uint64_t id;
 };
 
 /* A path argument as the supervisor performs it: the object it names, resolved once. */
@@ -62,6 +64,12 @@ struct tr_call {
  * ENAMETOOLONG, …) and the values read so far are kept. Returns -errno only when the target
  * itself could not be inspected: -ESRCH (it died), -EPERM (its memory is closed to the
  * supervisor: it made itself undumpable). */
+/* A copy of the calling thread TID's descriptor FD (pidfd_getfd), through the process's PIDFD, or,
+ * once its group leader has exited (the leader's pidfd reaches no descriptor table then), through
+ * a pidfd of the thread itself, trusted because LISTENER still holds the call ID after it was
+ * opened. The copy, or -errno. */
+int tr_copy_fd(int pidfd, pid_t tid, int listener, uint64_t id, int fd);
+
 int tr_translate(const struct seccomp_notif *n, const struct tr_target *t, struct tr_call *ret);
 void tr_call_free(struct tr_call *c);
 void tr_path_clear(struct tr_path *p);

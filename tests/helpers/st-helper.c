@@ -19,6 +19,8 @@
  *   alarm-ms MS (a SIGALRM every MS milliseconds from now on, handled with SA_RESTART)
  *   undumpable (prctl(PR_SET_DUMPABLE, 0): its /proc entries close to its own user)
  *   personality FLAGS (personality(2), e.g. 0x0400000) | kill-group SIG (kill(0, SIG))
+ *   leader-exits SIG (last command: the main thread exits alone; another thread, once the
+ *     leader is a zombie, sends itself SIG with tgkill, prints and ends the process)
  *   openf PATH FLAGS MODE (flags: r w R(dwr) c x t d n p T e a, e.g. "wc"; the fd stays open and
  *   its number is printed) | lstat PATH | readlink PATH | access PATH r|w|x|f | rename A B
  *   | link A B | chmod PATH OCTAL | chown PATH UID GID | truncate PATH LEN | utimes PATH
@@ -96,6 +98,32 @@ static void on_signal(int sig)
 }
 
 /* Runs argv[i..] up to "--" or the end; returns the index after it. */
+/* leader-exits: the thread left behind once the group leader has exited. */
+static void *after_the_leader(void *arg)
+{
+    int sig = *(int *)arg;
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+    for (;;) { /* wait until the leader is a zombie: its /proc/PID/exe is gone */
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = '\0';
+        char *end = strrchr(stat, ')');
+        if (!end || end[2] == 'Z')
+            break;
+        usleep(1000);
+    }
+    signal(sig, on_signal);
+    long r = syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+    char what[32];
+    snprintf(what, sizeof(what), "%d", sig);
+    result("leader-exits", what, r);
+    fflush(stdout);
+    exit(caught == sig ? 0 : 3);
+}
+
 static int collect_argv(int argc, char **argv, int i, char ***ret)
 {
     int start = i;
@@ -254,6 +282,13 @@ int main(int argc, char **argv)
             raise(sig);
             printf("signal %s: caught %d\n", a, (int)caught);
             i++;
+        } else if (!strcmp(cmd, "leader-exits")) {
+            static int sig;
+            sig = atoi(a);
+            pthread_t th;
+            fflush(stdout);
+            pthread_create(&th, NULL, after_the_leader, &sig);
+            syscall(SYS_exit, 0);
         } else if (!strcmp(cmd, "sleep")) {
             struct timespec ts = {atoi(a) / 1000, (atoi(a) % 1000) * 1000000L};
             nanosleep(&ts, NULL);

@@ -585,6 +585,18 @@ def signals_are_decided_by_name(sb):
 
 
 @with_sandbox
+def a_signal_to_itself_after_its_leader_exited(sb):
+    # The group leader is a zombie, so /proc/TGID/exe is gone; the process still signals itself
+    # (as a Go program's threads do while it exits) and is still named by its binary.
+    sb.learn([HELPER, "leader-exits", "10"])
+    contains(sb.policy(HELPER_PATH), f'native-tgkill: pidname eq "{HELPER_PATH}" and signame eq '
+                                     '"SIGUSR1" then permit')
+    p = sb.enforce([HELPER, "leader-exits", "10"])
+    eq((p.returncode, p.stdout), (0, "leader-exits 10: ok\n"), "the signal, under -a")
+    eq(sb.log_lines(), [], "nothing denied")
+
+
+@with_sandbox
 def learning_survives_a_killed_launcher(sb):
     target = sb.path("x")
     open(target, "w").close()
