@@ -1,6 +1,7 @@
 /* answer.c: turning a typed line into an answer (the grammar in answer.h). */
 #include "answer.h"
 
+#include <fcntl.h>
 #include <strings.h>
 
 #include "errnames.h"
@@ -51,8 +52,36 @@ static int bracket_errno(const char *word, const char **ret_end)
     return errname_to_errno(name);
 }
 
+static bool engine_fits(const void *data, const char *rule_line, char **ret_error)
+{
+    return sup_rule_fits(data, rule_line, ret_error);
+}
+
+struct answer_question answer_question_of(const struct sup_question *q)
+{
+    return (struct answer_question){q->rule_name, q->suggestions, q->n_suggestions, engine_fits, q};
+}
+
+void answer_review(int fd, const char *path)
+{
+    if (!path) {
+        const char *none = _("  no policy yet\n");
+        write_all(fd, none, strlen(none));
+        return;
+    }
+    _cleanup_close_ int pfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    if (pfd < 0 || read_fd_all(pfd, 1u << 20, &text, &len) < 0) {
+        _cleanup_free_ char *msg = xasprintf(_("  cannot read %s\n"), path);
+        write_all(fd, msg, strlen(msg));
+        return;
+    }
+    write_all(fd, text, len);
+}
+
 /* A rule the person chose or typed, if it fits the call. */
-static enum answer_kind rule_answer(const struct sup_question *q, const char *text,
+static enum answer_kind rule_answer(const struct answer_question *q, const char *text,
                                     struct sup_answer *ret, char **ret_rule, char **ret_message)
 {
     _cleanup_free_ char *line =
@@ -60,13 +89,17 @@ static enum answer_kind rule_answer(const struct sup_question *q, const char *te
             ? xstrdup(text)
             : xasprintf("native-%s: %s", q->rule_name, text);
     char *err = NULL;
-    if (!sup_rule_fits(q, line, &err)) {
+    if (q->fits && !q->fits(q->fits_data, line, &err)) {
         *ret_message = xasprintf(_("refused: %s"), err);
         free(err);
         return ANSWER_REFUSED;
     }
-    struct pol_rule *rule;
-    pol_parse_rule(line, &rule, &err);
+    struct pol_rule *rule = NULL;
+    if (pol_parse_rule(line, &rule, &err) < 0 || !rule) {
+        *ret_message = xasprintf(_("refused: %s"), err ? err : _("not a rule"));
+        free(err);
+        return ANSWER_REFUSED;
+    }
     enum pol_action action = rule->action;
     int e = rule->err;
     pol_rule_free(rule);
@@ -80,7 +113,7 @@ static enum answer_kind rule_answer(const struct sup_question *q, const char *te
     return ANSWER_GIVEN;
 }
 
-enum answer_kind answer_parse(const struct sup_question *q, const char *text,
+enum answer_kind answer_parse(const struct answer_question *q, const char *text,
                               struct sup_answer *ret, char **ret_rule, char **ret_message)
 {
     *ret_rule = NULL;

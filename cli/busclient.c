@@ -38,6 +38,7 @@ static const struct {
     {ERR_NOT_FOUND, -ESRCH},
     {ERR_INVALID_ARGS, -EINVAL},
     {ERR_MOOT, -ESTALE},
+    {ERR_BUSY, -EALREADY},
     {ERR_NOT_SUPPORTED, -EOPNOTSUPP},
     {"org.freedesktop.DBus.Error.NoReply", -ETIMEDOUT},
 };

@@ -459,9 +459,46 @@ static DBusHandlerResult on_signal(DBusConnection *conn, DBusMessage *msg, void 
     return DBUS_HANDLER_RESULT_HANDLED;
 }
 
-static int run_agent(DBusConnection *conn, const char *session, bool all, bool monitor, bool answer,
-                     bool json)
+/* What `systracectl attach PID` asks the daemon when no session has PID yet. */
+struct attach_request {
+    pid_t pid;
+    const char *mode;       /* NULL: ask */
+    const char *program;    /* NULL: the process's binary */
+    const char *policy_dir; /* NULL: the owner's ~/.systrace */
+};
+
+/* Daemon1.Attach with this agent registered for the new session; its path in *RET_PATH. */
+static int attach_process(DBusConnection *conn, const struct attach_request *a, char **ret_path)
 {
+    DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_ATTACH);
+    DBusMessageIter it, dict;
+    dbus_message_iter_init_append(m, &it);
+    dbus_int32_t pid = a->pid;
+    dbus_message_iter_append_basic(&it, DBUS_TYPE_INT32, &pid);
+    busmsg_dict_open(&it, &dict);
+    busmsg_add_path(&dict, "agent", AGENT_PATH);
+    if (a->mode)
+        busmsg_add_string(&dict, "mode", a->mode);
+    if (a->program)
+        busmsg_add_string(&dict, "program", a->program);
+    if (a->policy_dir)
+        busmsg_add_string(&dict, "policy-dir", a->policy_dir);
+    busmsg_dict_close(&it, &dict);
+    DBusMessage *reply;
+    _cleanup_free_ char *what = xasprintf("attach %d", a->pid);
+    if (call(conn, m, &reply, what) < 0)
+        return -1;
+    const char *path;
+    dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
+    *ret_path = xstrdup(path);
+    dbus_message_unref(reply);
+    return 0;
+}
+
+static int run_agent(DBusConnection *conn, const char *session, bool all, bool monitor, bool answer,
+                     bool json, const struct attach_request *attach)
+{
+    _cleanup_free_ char *attached = NULL;
     struct live l = {.conn = conn, .session = session, .json = json};
     l.daemon = busclient_daemon_owner(conn);
     if (!l.daemon)
@@ -496,25 +533,36 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
         fail("agent", _("cannot set up the terminal agent"));
         return 1;
     }
-    DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_REGISTERAGENT);
-    DBusMessageIter it, dict;
-    dbus_message_iter_init_append(m, &it);
     const char *path = AGENT_PATH;
-    dbus_message_iter_append_basic(&it, DBUS_TYPE_OBJECT_PATH, &path);
-    busmsg_dict_open(&it, &dict);
-    if (session)
-        busmsg_add_path(&dict, "session", session);
-    if (all)
-        busmsg_add_bool(&dict, "all", true);
-    busmsg_add_bool(&dict, "monitor", monitor);
-    busmsg_add_bool(&dict, "answer", answer);
-    busmsg_dict_close(&it, &dict);
     DBusMessage *reply;
-    if (call(conn, m, &reply, session ? "attach" : "monitor") < 0) {
-        termagent_free(ta);
-        return 1;
+    if (attach) {
+        /* The daemon registers this agent for the new session before its first question. */
+        if (attach_process(conn, attach, &attached) < 0) {
+            termagent_free(ta);
+            return 1;
+        }
+        l.session = session = attached;
+        fprintf(stderr, _("systracectl: process %d attached as session %u\n"), attach->pid,
+                path_id(session));
+    } else {
+        DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_REGISTERAGENT);
+        DBusMessageIter it, dict;
+        dbus_message_iter_init_append(m, &it);
+        dbus_message_iter_append_basic(&it, DBUS_TYPE_OBJECT_PATH, &path);
+        busmsg_dict_open(&it, &dict);
+        if (session)
+            busmsg_add_path(&dict, "session", session);
+        if (all)
+            busmsg_add_bool(&dict, "all", true);
+        busmsg_add_bool(&dict, "monitor", monitor);
+        busmsg_add_bool(&dict, "answer", answer);
+        busmsg_dict_close(&it, &dict);
+        if (call(conn, m, &reply, session ? "attach" : "monitor") < 0) {
+            termagent_free(ta);
+            return 1;
+        }
+        dbus_message_unref(reply);
     }
-    dbus_message_unref(reply);
     if (session)
         fprintf(stderr, _("systracectl: attached to session %u; Ctrl-C detaches\n"),
                 path_id(session));
@@ -525,9 +573,9 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
     loop_run(l.loop);
     busloop_detach(bl);
     /* Leaving: the daemon hands any question still here to the next agent. */
-    m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_UNREGISTERAGENT);
-    dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
     _cleanup_free_ char *error = NULL;
+    DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_UNREGISTERAGENT);
+    dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
     if (busclient_call(conn, m, 5000, &reply, &error) == 0)
         dbus_message_unref(reply);
     if (session && l.status == 0)
@@ -541,16 +589,115 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
     return l.status;
 }
 
+/* Whether process PID holds CAP_SYS_ADMIN (then it needs no no_new_privs for the filter). */
+static bool has_cap_sys_admin(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    if (read_regular_file(path, 65536, &text, &len, NULL) < 0)
+        return false;
+    const char *p = strstr(text, "\nCapEff:");
+    return p && (strtoull(p + 8, NULL, 16) & (1ull << 21));
+}
+
+/* Asks on the terminal before an attach, which the process cannot undo. Reads stdin a byte at a
+ * time: what follows the answer is for the terminal agent. */
+static bool confirm_attach(pid_t pid)
+{
+    char path[64], exe[4096];
+    snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+    ssize_t n = readlink(path, exe, sizeof(exe) - 1);
+    snprintf(exe + (n > 0 ? n : 0), sizeof(exe) - (size_t)(n > 0 ? n : 0), "%s", n > 0 ? "" : "?");
+    fprintf(stderr,
+            _("systracectl: process %d is not supervised; attaching puts it under a "
+              "seccomp filter that it keeps for the rest of its life, even after a "
+              "detach.\n"),
+            pid);
+    if (!has_cap_sys_admin(pid))
+        fprintf(stderr, "%s",
+                _("systracectl: it also gets no_new_privs, for good: setuid and "
+                  "file-capability programs it runs will no longer gain privileges.\n"));
+    fprintf(stderr, "%s", _("systracectl: attach to "));
+    term_write_safe(STDERR_FILENO, exe);
+    fprintf(stderr, "%s", _("? [y/N] "));
+    fflush(stderr);
+    char line[16];
+    size_t len = 0;
+    char ch;
+    while (read(STDIN_FILENO, &ch, 1) == 1 && ch != '\n')
+        if (len < sizeof(line) - 1)
+            line[len++] = ch;
+    line[len] = '\0';
+    return streq(line, "y") || streq(line, "yes") || streq(line, _("y")) || streq(line, _("yes"));
+}
+
+/* attach [--yes] [--mode MODE] [--program PATH] [--policy-dir DIR] PID|%N */
 static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
 {
-    if (argc != 1) {
-        fprintf(stderr, "%s", _("systracectl: attach needs one PID or %N\n"));
+    struct attach_request a = {0};
+    bool yes = false, bad = false;
+    const char *target = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char **value = streq(argv[i], "--mode")         ? &a.mode
+                             : streq(argv[i], "--program")    ? &a.program
+                             : streq(argv[i], "--policy-dir") ? &a.policy_dir
+                                                              : NULL;
+        if (value && i + 1 < argc)
+            *value = argv[++i];
+        else if (streq(argv[i], "--yes"))
+            yes = true;
+        else if (!value && !target && argv[i][0] != '-')
+            target = argv[i];
+        else
+            bad = true;
+    }
+    if (!target || bad) {
+        fprintf(stderr, "%s",
+                _("systracectl: attach needs one PID or %N (options: --yes, --mode MODE, "
+                  "--program PATH, --policy-dir DIR)\n"));
         return EXIT_USAGE;
     }
     _cleanup_free_ char *path = NULL;
-    if (resolve(conn, argv[0], &path) < 0)
+    if (target[0] == '%')
+        return resolve(conn, target, &path) < 0
+                   ? 1
+                   : run_agent(conn, path, false, false, true, json, NULL);
+    char *end;
+    long pid = strtol(target, &end, 10);
+    if (*end || pid <= 0 || pid > 0x7fffffffL) {
+        fprintf(stderr, _("systracectl: '%s' is not a session (%%N) or a pid\n"), target);
+        return EXIT_USAGE;
+    }
+    DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_FINDSESSION);
+    dbus_int32_t p = (dbus_int32_t)pid;
+    dbus_message_append_args(m, DBUS_TYPE_INT32, &p, DBUS_TYPE_INVALID);
+    DBusMessage *reply;
+    _cleanup_free_ char *error = NULL;
+    int r = busclient_call(conn, m, -1, &reply, &error);
+    if (r == 0) {
+        const char *found;
+        dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &found, DBUS_TYPE_INVALID);
+        path = xstrdup(found);
+        dbus_message_unref(reply);
+        return run_agent(conn, path, false, false, true, json, NULL);
+    }
+    if (r != -ESRCH)
+        return fail(target, error);
+    a.pid = (pid_t)pid;
+    if (!yes && !isatty(STDIN_FILENO)) {
+        fprintf(stderr,
+                _("systracectl: process %ld is not supervised; attaching to it cannot be "
+                  "undone: run with --yes to attach without a question\n"),
+                pid);
         return 1;
-    return run_agent(conn, path, false, false, true, json);
+    }
+    if (!yes && !confirm_attach(a.pid)) {
+        fprintf(stderr, "%s", _("systracectl: not attached\n"));
+        return 1;
+    }
+    return run_agent(conn, NULL, false, false, true, json, &a);
 }
 
 static int cmd_monitor(DBusConnection *conn, int argc, char **argv, bool json)
@@ -573,7 +720,7 @@ static int cmd_monitor(DBusConnection *conn, int argc, char **argv, bool json)
     dbus_message_iter_init(reply, &it);
     bool privileged = busclient_dict_uint(&it, "privileged", 0) != 0;
     dbus_message_unref(reply);
-    return run_agent(conn, NULL, privileged, true, answer, json);
+    return run_agent(conn, NULL, privileged, true, answer, json, NULL);
 }
 
 static const struct {

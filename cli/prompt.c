@@ -79,22 +79,6 @@ static void show_question(struct prompt *p, const struct sup_question *q)
     buf_free(&b);
 }
 
-static void review(struct prompt *p, const struct sup_question *q)
-{
-    if (!q->policy_path) {
-        say(p, "%s", _("  no policy yet\n"));
-        return;
-    }
-    _cleanup_close_ int fd = open(q->policy_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    if (fd < 0 || read_fd_all(fd, 1u << 20, &text, &len) < 0) {
-        say(p, _("  cannot read %s\n"), q->policy_path);
-        return;
-    }
-    write_all(p->fd, text, len);
-}
-
 /* Shows the first question if none is on the screen; P->lock held. */
 static void show_next(struct prompt *p)
 {
@@ -121,7 +105,8 @@ static void interpret(struct prompt *p, const char *line)
     struct sup_answer a;
     _cleanup_free_ char *rule = NULL;
     _cleanup_free_ char *message = NULL;
-    switch (answer_parse(it->q, line, &a, &rule, &message)) {
+    struct answer_question aq = answer_question_of(it->q);
+    switch (answer_parse(&aq, line, &a, &rule, &message)) {
     case ANSWER_NONE:
         say(p, "%s", _("Answer: "));
         return;
@@ -129,7 +114,7 @@ static void interpret(struct prompt *p, const char *line)
         say(p, "%s%s", answer_help(), _("Answer: "));
         return;
     case ANSWER_REVIEW:
-        review(p, it->q);
+        answer_review(p->fd, it->q->policy_path);
         say(p, "%s", _("Answer: "));
         return;
     case ANSWER_REFUSED:

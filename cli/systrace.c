@@ -2,6 +2,7 @@
  * OpenBSD systrace(1)): -A learns policies, -a enforces them, otherwise uncovered calls are asked
  * on the terminal. Without systraced, the engine runs in this process (embedded mode). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <poll.h>
@@ -19,11 +20,13 @@
 
 #include "binary.h"
 #include "filter.h"
+#include "handover.h"
 #include "host.h"
 #include "loop.h"
 #include "i18n.h"
 #include "launch.h"
 #include "log.h"
+#include "notify.h"
 #include "prompt.h"
 #include "store.h"
 #include "supervise.h"
@@ -46,6 +49,7 @@ struct options {
     const char *log_file;
     const char *policy_dir;
     const char *user_group;
+    const char *attach_pid; /* -p: attach to this running process through the daemon */
     const char *files[MAX_POLICY_FILES];
     size_t n_files;
     int keep_fds[MAX_KEEP_FDS];
@@ -78,8 +82,11 @@ static void usage(FILE *out)
           "  -u, --no-aliases           no fsread/fswrite aliases\n"
           "  -v, --verbose              say what the launcher does\n"
           "  -V, --version              print the version\n"
-          "  -g, --gui PROGRAM, -p, --pid PID, -C, --cradle\n"
-          "                             need the systraced daemon\n"
+          "  -p, --pid PID              attach to running process PID through systraced and\n"
+          "                             answer its questions here (the program, if given,\n"
+          "                             must be its binary)\n"
+          "  -g, --gui PROGRAM, -C, --cradle\n"
+          "                             not supported yet\n"
           "  -h, --help                 show this help\n"));
 }
 
@@ -173,12 +180,14 @@ static int parse_args(int argc, char **argv, struct options *o)
         case 'h':
             usage(stdout);
             exit(0);
-        case 'g':
         case 'p':
+            o->attach_pid = optarg;
+            break;
+        case 'g':
         case 'C':
             fprintf(stderr,
-                    _("systrace: -%c needs the systraced daemon, which this version does "
-                      "not include yet\n"),
+                    _("systrace: -%c is not supported yet: systraced supervises the sessions "
+                      "systrace starts, nothing else\n"),
                     c);
             return EXIT_USAGE;
         default:
@@ -186,7 +195,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             return EXIT_USAGE;
         }
     }
-    if (optind >= argc) {
+    if (o->attach_pid && argc - optind > 1) {
+        fprintf(stderr, "%s", _("systrace: -p takes at most one program: the process's binary\n"));
+        return EXIT_USAGE;
+    }
+    if (optind >= argc && !o->attach_pid) {
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -276,6 +289,14 @@ struct run {
     struct loop_watch *report_watch; /* the child's report of its exec, until it came */
     struct host *host;
     const char *command;
+    /* Handed over: the daemon supervises; the launcher keeps LISTENER and the session's
+     * configuration to take it back (SC, its asker filled in then). */
+    struct handover *handover;
+    int listener;
+    struct sup_config sc;
+    bool ask_on_terminal;
+    struct prompt *prompt;
+    int agent_fd; /* the terminal the daemon's questions are answered on, or -1 */
 };
 
 static void closedirp(DIR **d)
@@ -420,6 +441,151 @@ static int answer_to_sup(void *data, void *session, uint64_t token, const struct
     return sup_answer(session, token, a);
 }
 
+/* The session's in-process supervisor, on the launcher's listener. */
+static int supervise_here(struct run *run, int launch_pidfd)
+{
+    if (run->ask_on_terminal && !run->prompt &&
+        prompt_open("/dev/tty", run->loop, answer_to_sup, NULL, &run->prompt) < 0)
+        run->prompt = NULL;
+    if (run->sc.mode == SUP_ASK && !run->prompt)
+        fprintf(stderr, "%s", _("systrace: no terminal to ask on: uncovered calls are denied\n"));
+    run->sc.listener = run->listener;
+    run->sc.asker = run->prompt ? &prompt_asker : NULL;
+    run->sc.asker_data = run->prompt;
+    struct sup *sup;
+    int r = sup_new(run->host, &run->sc, &sup);
+    if (r < 0)
+        return r;
+    run->listener = -1; /* the session's from here on */
+    run->sup = sup;
+    if (launch_pidfd >= 0)
+        r = sup_add_launch_child(sup, launch_pidfd);
+    if (r == 0)
+        r = sup_start(sup);
+    return r;
+}
+
+/* The daemon went away (a posted job: the bus callback that noticed must return first). The
+ * calls it had received and not answered stay pending in the kernel, for good: the launcher
+ * holds a copy of the listener, and a new receiver never sees them. Those that waited for a
+ * question were sent here as they came (Session1.Held): the launcher decides them again. Every
+ * other call is received here from now on. */
+static void take_over(void *data)
+{
+    struct run *run = data;
+    /* Not the launch child: it has executed the program, and its calls are the program's. */
+    int r = supervise_here(run, -1);
+    if (r < 0) {
+        fprintf(stderr,
+                _("systrace: systraced went away and the session cannot be taken back "
+                  "(%s): killing the program\n"),
+                strerror(-r));
+        signal_tree(run, SIGKILL);
+    } else {
+        const struct seccomp_notif *held;
+        size_t n = handover_held(run->handover, &held);
+        unsigned adopted = 0;
+        for (size_t i = 0; i < n; i++)
+            if (notify_id_valid(run->sc.listener, held[i].id)) {
+                sup_adopt(run->sup, &held[i]);
+                adopted++;
+            }
+        fprintf(stderr,
+                _("systrace: systraced went away: supervising in-process (%u waiting calls "
+                  "asked again)\n"),
+                adopted);
+    }
+    handover_free(run->handover);
+    run->handover = NULL;
+}
+
+static void daemon_gone(void *data)
+{
+    struct run *run = data;
+    loop_post(run->loop, take_over, run);
+}
+
+/* Hands the session to systraced; false when the launcher supervises it itself. */
+static bool hand_over(struct run *run, const struct options *o, const char *program,
+                      const char *const *files, int pidfd, unsigned *ret_id)
+{
+    /* The daemon takes absolute paths only: it does not share the launcher's directory. */
+    _cleanup_free_ char *policy_dir = o->policy_dir ? realpath(o->policy_dir, NULL) : NULL;
+    int tty = -1;
+    if (run->ask_on_terminal)
+        tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct handover_options ho = {
+        .loop = run->loop,
+        .listener = run->listener,
+        .pidfd = pidfd,
+        .mode = o->mode,
+        .program = program,
+        .argv = o->command,
+        .policy_dir = policy_dir ? policy_dir : o->policy_dir,
+        .files = files,
+        .n_files = o->n_files,
+        .no_user = o->no_user,
+        .inherit = o->inherit,
+        .no_alias = o->no_alias,
+        .agent_fd = tty,
+        .gone = daemon_gone,
+        .data = run,
+    };
+    char *error = NULL;
+    int r = handover_start(&ho, &run->handover, ret_id, &error);
+    if (r < 0) {
+        /* No daemon is the usual case; a refusal is worth a line. */
+        if (r != -ENOENT && r != -ECONNREFUSED)
+            fprintf(stderr, _("systrace: systraced: %s: supervising in-process\n"), error);
+        else if (o->verbose)
+            fprintf(stderr, _("systrace: no daemon (%s)\n"), error);
+        if (tty >= 0)
+            close(tty);
+    } else if (error) {
+        fprintf(stderr, _("systrace: systraced: %s\n"), error);
+    }
+    free(error);
+    run->agent_fd = r == 0 ? tty : -1;
+    return r == 0;
+}
+
+/* -p PID [program]: OpenBSD's way to attach to a running process. Here the daemon does it and
+ * this program is only the agent that answers: it becomes `systracectl attach`, which lives
+ * beside it. */
+static int attach_through_daemon(const struct options *o)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n < 0) {
+        fprintf(stderr, "systrace: /proc/self/exe: %s\n", strerror(errno));
+        return 1;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    _cleanup_free_ char *ctl = xasprintf("%.*s/systracectl", (int)(slash - self), self);
+    const char *args[16];
+    size_t k = 0;
+    args[k++] = ctl;
+    args[k++] = "attach";
+    if (o->mode_set) {
+        args[k++] = "--mode";
+        args[k++] = sup_mode_name(o->mode);
+    }
+    if (o->policy_dir) {
+        args[k++] = "--policy-dir";
+        args[k++] = o->policy_dir;
+    }
+    if (o->command && o->command[0]) {
+        args[k++] = "--program";
+        args[k++] = o->command[0];
+    }
+    args[k++] = o->attach_pid;
+    args[k] = NULL;
+    execv(ctl, (char *const *)args);
+    fprintf(stderr, _("systrace: -p needs %s: %s\n"), ctl, strerror(errno));
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     i18n_init();
@@ -427,6 +593,8 @@ int main(int argc, char **argv)
     int r = parse_args(argc, argv, &o);
     if (r)
         return r;
+    if (o.attach_pid)
+        return attach_through_daemon(&o);
     struct creds creds = {0};
     if (o.user_group) {
         if (geteuid() != 0) {
@@ -523,13 +691,6 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct prompt *prompt = NULL;
-    if (o.mode == SUP_ASK && (o.terminal || isatty(STDIN_FILENO)))
-        if (prompt_open("/dev/tty", loop, answer_to_sup, NULL, &prompt) < 0)
-            prompt = NULL;
-    if (o.mode == SUP_ASK && !prompt)
-        fprintf(stderr, "%s", _("systrace: no terminal to ask on: uncovered calls are denied\n"));
-
     struct filter_plan plan;
     struct store_policy base = {0};
     if (o.mode == SUP_LEARN)
@@ -571,23 +732,6 @@ int main(int argc, char **argv)
         free(err);
         return 126;
     }
-    if (o.verbose)
-        fprintf(stderr, _("systrace: no daemon: supervising %s (pid %d) in-process\n"), program,
-                child.pid);
-    struct sup_config sc = {
-        .listener = child.listener,
-        .mode = o.mode,
-        .store = store,
-        .log = log,
-        .inherit = o.inherit,
-        .no_alias = o.no_alias,
-        .first_binary = program,
-        .plan = o.mode == SUP_LEARN ? NULL : &plan,
-        .learn_include = base.policy ? "base" : NULL,
-        .asker = prompt ? &prompt_asker : NULL,
-        .asker_data = prompt,
-    };
-    child.listener = -1; /* the session's from here on */
     /* The guardian is the launcher's only child: its exit status is the program's, once the
      * whole tree has ended. */
     host_add_own_pid(host, child.guardian);
@@ -598,19 +742,46 @@ int main(int argc, char **argv)
                       .launch = &child,
                       .signal_fd = sigfd,
                       .host = host,
-                      .command = o.command[0]};
-    struct sup *sup;
-    r = sup_new(host, &sc, &sup);
-    if (r == 0)
-        r = sup_add_launch_child(sup, child.pidfd);
-    if (r == 0)
-        r = sup_start(sup);
-    if (r < 0) {
-        fprintf(stderr, _("systrace: cannot start the supervisor: %s\n"), strerror(-r));
-        kill(child.pid, SIGKILL);
-        return 1;
+                      .command = o.command[0],
+                      .listener = child.listener,
+                      .ask_on_terminal = o.mode == SUP_ASK && (o.terminal || isatty(STDIN_FILENO)),
+                      .agent_fd = -1};
+    child.listener = -1; /* the run's from here on */
+    run.sc = (struct sup_config){
+        .mode = o.mode,
+        .store = store,
+        .log = log,
+        .inherit = o.inherit,
+        .no_alias = o.no_alias,
+        .first_binary = program,
+        .plan = o.mode == SUP_LEARN ? NULL : &plan,
+        .learn_include = base.policy ? "base" : NULL,
+    };
+    /* The daemon takes sessions of the caller's own: not those run as another user (-c), and
+     * learning stays here, where the closing summary of the files written is printed. */
+    const char *files[MAX_POLICY_FILES];
+    char *resolved[MAX_POLICY_FILES] = {0};
+    for (size_t i = 0; i < o.n_files; i++)
+        files[i] = (resolved[i] = realpath(o.files[i], NULL)) ? resolved[i] : o.files[i];
+    unsigned session_id = 0;
+    bool handed = o.mode != SUP_LEARN && !o.user_group &&
+                  hand_over(&run, &o, program, files, child.pidfd, &session_id);
+    for (size_t i = 0; i < o.n_files; i++)
+        free(resolved[i]);
+    if (handed) {
+        if (o.verbose)
+            fprintf(stderr, _("systrace: supervised by systraced, session %u\n"), session_id);
+    } else {
+        if (o.verbose)
+            fprintf(stderr, _("systrace: supervising %s (pid %d) in-process\n"), program,
+                    child.pid);
+        r = supervise_here(&run, child.pidfd);
+        if (r < 0) {
+            fprintf(stderr, _("systrace: cannot start the supervisor: %s\n"), strerror(-r));
+            kill(child.pid, SIGKILL);
+            return 1;
+        }
     }
-    run.sup = sup;
     struct loop_watch *sigwatch = NULL;
     loop_watch_fd(loop, sigfd, EPOLLIN, on_signal, &run, &sigwatch);
     loop_watch_fd(loop, child.report_fd, EPOLLIN | EPOLLHUP, on_exec_report, &run,
@@ -625,11 +796,18 @@ int main(int argc, char **argv)
             fprintf(stderr, "systrace: %s: %s\n", o.command[0], strerror(e));
     }
     loop_timer_cancel(loop, run.kill_timer);
-    sup_stop(sup);
-    if (o.mode == SUP_LEARN)
-        print_learned(sup);
-    prompt_close(prompt);
-    sup_free(sup);
+    handover_free(run.handover);
+    if (run.agent_fd >= 0)
+        close(run.agent_fd);
+    if (run.listener >= 0)
+        close(run.listener);
+    if (run.sup) {
+        sup_stop(run.sup);
+        if (o.mode == SUP_LEARN)
+            print_learned(run.sup);
+    }
+    prompt_close(run.prompt);
+    sup_free(run.sup);
     launch_child_close(&child);
     host_free(host);
     loop_free(loop);

@@ -10,11 +10,13 @@
  *   kill, detach, ?                */
 #include "termagent.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include "answer.h"
 #include "busclient.h"
 #include "errnames.h"
 #include "i18n.h"
@@ -26,7 +28,8 @@
 struct tquestion {
     char *id;
     char *rule_name;
-    char *text; /* as shown */
+    char *policy; /* the policy file, for review; NULL when none governs the program yet */
+    char *text;   /* as shown */
     char **suggestions;
     size_t n_suggestions;
     struct tquestion *next;
@@ -72,6 +75,7 @@ static void tquestion_free(struct tquestion *q)
         free(q->suggestions[i]);
     free(q->suggestions);
     free(q->rule_name);
+    free(q->policy);
     free(q->text);
     free(q->id);
     free(q);
@@ -152,118 +156,41 @@ static void prompt_next(struct termagent *ta)
     }
 }
 
-/* "deny", "deny[enoent]": the errno name in brackets, or NULL; *ret_bad when malformed. */
-static char *bracket_errno(const char *word, const char **ret_end, bool *ret_bad)
-{
-    const char *open = strchr(word, '[');
-    *ret_end = open ? open : word + strlen(word);
-    *ret_bad = false;
-    if (!open)
-        return NULL;
-    const char *close = strchr(open, ']');
-    char *name = close ? xstrndup(open + 1, (size_t)(close - open - 1)) : NULL;
-    if (!close || close[1] || errname_to_errno(name) <= 0) {
-        *ret_bad = true;
-        free(name);
-        return NULL;
-    }
-    return name;
-}
+/* The answer's words on the bus (Daemon1.Answer). */
+static const char *const action_names[SUP_ACTION_MAX] = {
+    [SUP_PERMIT] = "permit", [SUP_DENY] = "deny", [SUP_KILL] = "kill", [SUP_DETACH] = "detach"};
+static const char *const scope_names[SUP_SCOPE_MAX] = {
+    [SUP_ONCE] = "once", [SUP_SESSION] = "session", [SUP_ALWAYS] = "always"};
 
-static const struct {
-    const char *word, *action, *scope;
-} keywords[] = {
-    {"permit", "permit", "always"},
-    {"deny", "deny", "always"},
-    {"permit-always", "permit", "always"},
-    {"deny-always", "deny", "always"},
-    {"permit-now", "permit", "once"},
-    {"deny-now", "deny", "once"},
-    {"permit-once", "permit", "once"},
-    {"deny-once", "deny", "once"},
-    {"permit-session", "permit", "session"},
-    {"deny-session", "deny", "session"},
-    {"kill", "kill", "once"},
-    {"detach", "detach", "once"},
-};
-
-struct answer {
-    const char *action, *scope;
-    char *filter, *err;
-};
-
-/* A typed or chosen rule: its action comes from the rule itself. */
-static bool rule_answer(struct termagent *ta, const struct tquestion *q, const char *text,
-                        struct answer *ret)
-{
-    char *line = strncmp(text, "native-", 7) == 0 || strncmp(text, "linux64-", 8) == 0
-                     ? xstrdup(text)
-                     : xasprintf("native-%s: %s", q->rule_name, text);
-    struct pol_rule *rule = NULL;
-    char *err = NULL;
-    if (pol_parse_rule(line, &rule, &err) < 0 || !rule) {
-        say(ta, _("  refused: "));
-        term_write_safe(ta->o.out_fd, err ? err : "not a rule");
-        say(ta, "\n");
-        free(err);
-        free(line);
-        return false;
-    }
-    enum pol_action action = rule->action;
-    pol_rule_free(rule);
-    if (action == POL_ASK) {
-        say(ta, _("  refused: an answer must permit or deny\n"));
-        free(line);
-        return false;
-    }
-    *ret = (struct answer){action == POL_PERMIT ? "permit" : "deny", "always", line, NULL};
-    return true;
-}
-
+/* Interprets LINE (the grammar of systrace -t, answer.h); true when *RET is an answer. The
+ * daemon checks that a rule fits the call. */
 static bool interpret(struct termagent *ta, const struct tquestion *q, const char *line,
-                      struct answer *ret)
+                      struct sup_answer *ret, char **ret_rule)
 {
-    if (!*line)
-        return false;
-    if (streq(line, "?") || streq(line, "help")) {
-        say(ta, _("  permit, deny[ERRNO]           always (written to the policy)\n"
-                  "  permit-now, deny-now[ERRNO]   this call only\n"
-                  "  permit-session, deny-session  until the program ends\n"
-                  "  N                             suggestion N, always\n"
-                  "  a rule ('… then permit')      always, if it matches this call\n"
-                  "  kill, detach, ?\n"));
-        return false;
-    }
-    char *end;
-    unsigned long n = strtoul(line, &end, 10);
-    if (end != line && !*end) {
-        if (n < 1 || n > q->n_suggestions) {
-            say(ta, _("  refused: there is no such suggestion\n"));
-            return false;
-        }
-        return rule_answer(ta, q, q->suggestions[n - 1], ret);
-    }
-    const char *word_end;
-    bool bad;
-    char *e = bracket_errno(line, &word_end, &bad);
-    for (size_t i = 0; i < ARRAY_SIZE(keywords); i++) {
-        size_t wl = strlen(keywords[i].word);
-        if ((size_t)(word_end - line) != wl || strncasecmp(line, keywords[i].word, wl) != 0)
-            continue;
-        if (bad || (e && !streq(keywords[i].action, "deny"))) {
-            say(ta, _("  refused: an errno in brackets follows deny, e.g. deny[enoent]\n"));
-            free(e);
-            return false;
-        }
-        *ret = (struct answer){keywords[i].action, keywords[i].scope, NULL, e};
+    struct answer_question aq = {q->rule_name, q->suggestions, q->n_suggestions, NULL, NULL};
+    _cleanup_free_ char *message = NULL;
+    switch (answer_parse(&aq, line, ret, ret_rule, &message)) {
+    case ANSWER_GIVEN:
         return true;
+    case ANSWER_HELP:
+        say(ta, answer_help());
+        break;
+    case ANSWER_REVIEW:
+        answer_review(ta->o.out_fd, q->policy);
+        break;
+    case ANSWER_REFUSED:
+        say(ta, "  ");
+        term_write_safe(ta->o.out_fd, message);
+        say(ta, "\n");
+        break;
+    case ANSWER_NONE:
+        break;
     }
-    free(e);
-    return rule_answer(ta, q, line, ret);
+    return false;
 }
 
 /* Sends the answer; false when the daemon refused it (the question stands). */
-static bool send_answer(struct termagent *ta, const struct tquestion *q, const struct answer *a)
+static bool send_answer(struct termagent *ta, const struct tquestion *q, const struct sup_answer *a)
 {
     DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_ANSWER);
     DBusMessageIter it, dict;
@@ -271,12 +198,16 @@ static bool send_answer(struct termagent *ta, const struct tquestion *q, const s
     const char *id = q->id;
     dbus_message_iter_append_basic(&it, DBUS_TYPE_STRING, &id);
     busmsg_dict_open(&it, &dict);
-    busmsg_add_string(&dict, "action", a->action);
-    busmsg_add_string(&dict, "scope", a->scope);
-    if (a->filter)
-        busmsg_add_string(&dict, "filter", a->filter);
-    if (a->err)
-        busmsg_add_string(&dict, "errno", a->err);
+    busmsg_add_string(&dict, "action", action_names[a->action]);
+    busmsg_add_string(&dict, "scope", scope_names[a->scope]);
+    if (a->rule)
+        busmsg_add_string(&dict, "filter", a->rule);
+    if (a->err && errname_from_errno(a->err)) {
+        _cleanup_free_ char *name = xstrdup(errname_from_errno(a->err));
+        for (char *c = name; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        busmsg_add_string(&dict, "errno", name);
+    }
     busmsg_dict_close(&it, &dict);
     DBusMessage *reply = NULL;
     char *error = NULL;
@@ -316,11 +247,10 @@ static void handle_line(struct termagent *ta, char *line)
     struct tquestion *q = ta->queue;
     if (!q)
         return;
-    struct answer a = {0};
-    if (interpret(ta, q, line, &a)) {
+    struct sup_answer a = {0};
+    _cleanup_free_ char *rule = NULL;
+    if (interpret(ta, q, line, &a, &rule)) {
         bool done = send_answer(ta, q, &a);
-        free(a.filter);
-        free(a.err);
         if (done) {
             pop(ta);
             prompt_next(ta);
@@ -365,6 +295,8 @@ static DBusMessage *on_ask(struct termagent *ta, DBusMessage *msg)
     struct tquestion *q = xcalloc(1, sizeof(*q));
     q->id = xstrndup(id, 64);
     q->rule_name = xstrndup(busclient_dict_string(&dict, "rule-name", "?"), 64);
+    const char *policy = busclient_dict_string(&dict, "policy", "");
+    q->policy = *policy == '/' ? xstrndup(policy, 4096) : NULL;
     DBusMessageIter v, a;
     if (busclient_dict_get(&dict, "suggestions", &v) &&
         dbus_message_iter_get_arg_type(&v) == DBUS_TYPE_ARRAY) {

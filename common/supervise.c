@@ -681,6 +681,7 @@ static bool ask(struct sup *s, struct request *r, struct verdict *v)
         .rule_count = r->policy.policy ? r->policy.policy->n_rules : 0,
         .suggestions = p->suggestions,
         .n_suggestions = p->n_suggestions,
+        .notification = &r->n,
     };
     pthread_mutex_lock(&s->lock);
     p->next = s->pending;
@@ -1290,6 +1291,21 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
         }
     }
     request_clear(&r);
+}
+
+static void adopt_job(struct sup *s, void *data)
+{
+    struct seccomp_notif *n = data;
+    if (notify_id_valid(s->cfg.listener, n->id))
+        handle(s, NULL, n);
+    free(n);
+}
+
+void sup_adopt(struct sup *s, const struct seccomp_notif *n)
+{
+    struct seccomp_notif *copy = xmalloc(sizeof(*copy));
+    *copy = *n;
+    post_job(s, adopt_job, copy);
 }
 
 /* ---- the workers' loop ------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <linux/seccomp.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -92,6 +93,9 @@ struct sup_question {
     char *const *suggestions; /* full rule lines, exact first */
     size_t n_suggestions;
     unsigned repeats; /* the same process asked the same again while this waits */
+    /* The kernel's notification, so that a host that hands the question on can tell whoever
+     * holds another copy of the listener (systraced tells the launcher, Session1.Held). */
+    const struct seccomp_notif *notification;
 };
 
 struct sup_answer {
@@ -169,6 +173,10 @@ int sup_new(struct host *host, const struct sup_config *cfg, struct sup **ret);
  * successful exec are the launcher's own code. The session keeps its own duplicate of PIDFD. */
 int sup_add_launch_child(struct sup *sup, int pidfd);
 int sup_start(struct sup *sup);
+/* Serves notification N as if this session had received it: for a call another holder of the
+ * listener received and never answered (a daemon that died). N is copied; the call is decided
+ * only if its id is still pending (ID_VALID). */
+void sup_adopt(struct sup *sup, const struct seccomp_notif *n);
 /* Answers question TOKEN. -ENOENT when it is moot (answered, cancelled, withdrawn). */
 int sup_answer(struct sup *sup, uint64_t token, const struct sup_answer *a);
 /* From now on, uncovered calls are asked (an agent is attached) or handled by the mode again. */

@@ -157,7 +157,10 @@ static struct agent *next_agent(struct daemon *d, struct session *s, const struc
         if (!a->answer || tried(q, a->owner))
             continue;
         int rank = 0;
-        if (a->session == s->id && auth_allowed(AUTH_ANSWER, a->uid, a->privileged, s->uid))
+        /* An agent attached to a session also answers the sessions attached along with it
+         * (the descendants of an attached process). */
+        bool attached = a->session == s->id || (s->group && a->session == s->group);
+        if (attached && auth_allowed(AUTH_ANSWER, a->uid, a->privileged, s->uid))
             rank = 3;
         else if (a->all && a->privileged)
             rank = 2;
@@ -230,6 +233,15 @@ static void question_arrived(void *data)
     if (!s || q->cancelled)
         return;
     agent_monitor_event(d, s, "question", q->line, q->id);
+    /* The launcher keeps a copy of the listener: if this daemon dies before the answer, it
+     * decides the call itself, and the notification is all it needs for that. */
+    if (s->launcher && q->has_notification) {
+        dbus_uint64_t id = q->notification.id;
+        const unsigned char *bytes = (const unsigned char *)&q->notification;
+        int len = (int)sizeof(q->notification);
+        emit_to(d, s->launcher, s->path, IFACE_SESSION1, SESSION1_SIGNAL_HELD, DBUS_TYPE_UINT64,
+                &id, DBUS_TYPE_ARRAY, DBUS_TYPE_BYTE, &bytes, len, DBUS_TYPE_INVALID);
+    }
     route(d, q);
 }
 
@@ -254,6 +266,10 @@ static int asker_ask(void *data, struct sup *sup, const struct sup_question *sq)
     q->token = sq->token;
     q->uid = s->uid;
     q->sq = sq;
+    if (sq->notification) {
+        q->notification = *sq->notification;
+        q->has_notification = true;
+    }
     snprintf(q->id, sizeof(q->id), "%" PRIu64, ++d->next_request);
     q->next = d->questions;
     d->questions = q;
@@ -440,15 +456,25 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
     _cleanup_free_ char *error = NULL;
     if (busmsg_read_options(&it, register_keys, ARRAY_SIZE(register_keys), &o, NULL, &error) < 0)
         return reply_error(msg, ERR_INVALID_ARGS, "%s", error);
-    if (strlen(path) > 255)
-        return reply_error(msg, ERR_INVALID_ARGS, "the agent's path is too long");
-    struct session *s = NULL;
     if (o.session && o.all)
         return reply_error(msg, ERR_INVALID_ARGS, "\"session\" and \"all\" exclude each other");
+    struct session *s = NULL;
     if (o.session) {
         s = session_by_path(d, o.session);
         if (!s || s->ending || !auth_allowed(AUTH_SEE, c->uid, c->privileged, s->uid))
             return reply_error(msg, ERR_NOT_FOUND, "no such session");
+    }
+    DBusMessage *e = agent_add(d, msg, c, path, s, o.all, o.monitor, o.answer);
+    return e ? e : dbus_message_new_method_return(msg);
+}
+
+DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *c, const char *path,
+                       struct session *s, bool all, bool monitor, bool answer)
+{
+    struct register_opts o = {NULL, all, monitor, answer};
+    if (strlen(path) > 255)
+        return reply_error(msg, ERR_INVALID_ARGS, "the agent's path is too long");
+    if (s) {
         if (!auth_allowed(AUTH_AGENT_SESSION, c->uid, c->privileged, s->uid))
             return reply_error(msg, ERR_ACCESS_DENIED, "session %u is not yours", s->id);
     } else if (o.all && !auth_allowed(AUTH_AGENT_ALL, c->uid, c->privileged, 0)) {
@@ -490,7 +516,7 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
               (unsigned)c->uid, s ? " for session " : "", s ? s->path : "",
               o.all ? " for all sessions" : "");
     route_waiting(d);
-    return dbus_message_new_method_return(msg);
+    return NULL;
 }
 
 /* Forgets A; its questions go to the next in line (REROUTE) or wait. */

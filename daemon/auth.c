@@ -10,6 +10,7 @@
 
 const struct auth_rule auth_table[AUTH_ACTION_MAX] = {
     [AUTH_SUPERVISE] = {AUTH_SUPERVISE, "supervise", AUTH_ANYONE},
+    [AUTH_ATTACH] = {AUTH_ATTACH, "attach", AUTH_OWNER},
     [AUTH_SEE] = {AUTH_SEE, "see", AUTH_OWNER},
     [AUTH_CONTROL] = {AUTH_CONTROL, "control", AUTH_OWNER},
     [AUTH_ANSWER] = {AUTH_ANSWER, "answer", AUTH_OWNER},

@@ -7,6 +7,8 @@
 
 enum auth_action {
     AUTH_SUPERVISE,     /* hand over a session (its pidfd's process must be the caller's) */
+    AUTH_ATTACH,        /* put a running process under supervision (it must be wholly the
+                           caller's: attach.c) */
     AUTH_SEE,           /* list it, find it, read its properties and rules, see its decisions */
     AUTH_CONTROL,       /* detach, kill, change its mode */
     AUTH_ANSWER,        /* answer its questions */

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dbus/dbus.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,11 @@ struct session {
     char **argv;
     size_t argc;
     struct store *store;
+    struct filter_plan *plan;
+    enum sup_mode mode;
+    bool inherit, no_alias;
+    bool attached_process; /* Daemon1.Attach put it under the filter: no launcher to take it back */
+    unsigned group;        /* the session its attach started from (its own id, or a parent's) */
     struct sup *sup;
     unsigned attached; /* agents registered with "session" for it */
     bool ending;
@@ -68,7 +74,9 @@ struct question {
     size_t n_tried;
     DBusPendingCall *pending;
     uid_t uid;
-    char *line; /* one line for monitors */
+    char *line;                        /* one line for monitors */
+    struct seccomp_notif notification; /* for the launcher's Held */
+    bool has_notification;
     struct question *next;
 };
 
@@ -116,6 +124,26 @@ struct user_count *user_count(struct daemon *d, uid_t uid);
 
 /* ---- session.c ---- */
 DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct caller *c);
+/* What a new session is made from (Supervise's or Attach's options, checked for type). */
+struct session_spec {
+    uid_t owner;
+    pid_t pid;
+    enum sup_mode mode;
+    const char *program;
+    const char **argv;
+    size_t argc;
+    const char *policy_dir;
+    const char **files;
+    size_t n_files;
+    bool no_user, inherit, no_alias;
+};
+struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct caller *c,
+                                const struct session_spec *spec, DBusMessage **ret_reply);
+int session_begin(struct session *s, int listener, int pidfd, const char *from);
+/* Frees a session that session_begin did not make known. */
+void session_discard(struct session *s);
+/* ---- attach.c ---- */
+DBusMessage *attach_process(struct daemon *d, DBusMessage *msg, const struct caller *c);
 struct session *session_find(struct daemon *d, unsigned id);
 struct session *session_by_path(struct daemon *d, const char *path);
 struct session *session_by_pid(struct daemon *d, pid_t pid);
@@ -132,6 +160,10 @@ void session_launcher_gone(struct daemon *d, const char *name);
 extern const struct sup_asker agent_asker;
 extern const struct sup_events agent_events;
 DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct caller *c);
+/* Registers the caller's agent PATH, attached to S (or NULL), as RegisterAgent does; NULL when
+ * it is, else the error reply. */
+DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *c, const char *path,
+                       struct session *s, bool all, bool monitor, bool answer);
 DBusMessage *agent_unregister(struct daemon *d, DBusMessage *msg, const struct caller *c);
 DBusMessage *agent_answer(struct daemon *d, DBusMessage *msg, const struct caller *c);
 void agent_name_gone(struct daemon *d, const char *name);

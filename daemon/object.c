@@ -64,9 +64,7 @@ static DBusMessage *m_supervise(struct daemon *d, DBusMessage *msg, const struct
 static DBusMessage *m_attach(struct daemon *d, DBusMessage *msg, const struct caller *c,
                              struct session *s)
 {
-    return reply_error(msg, ERR_NOT_SUPPORTED,
-                       "attaching to a running process is not supported by this version; start "
-                       "the program with systrace instead");
+    return attach_process(d, msg, c);
 }
 
 static DBusMessage *m_list(struct daemon *d, DBusMessage *msg, const struct caller *c,

@@ -187,6 +187,7 @@ static void session_free(struct session *s)
         sup_free(s->sup);
     }
     store_free(s->store);
+    free(s->plan);
     free(s->groups);
     free(s->user);
     free(s->launcher);
@@ -203,13 +204,155 @@ static void report_store(void *data, const char *msg)
     log_event(s->d->log, "session %u: %s", s->id, msg);
 }
 
+/* Checks the paths SPEC names and the caller's session count, and makes the session with its
+ * store and its filter plan; nothing runs yet. NULL with *ret_reply set on refusal. */
+struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct caller *c,
+                                const struct session_spec *spec, DBusMessage **ret_reply)
+{
+    _cleanup_free_ char *home = NULL, *default_dir = NULL;
+    *ret_reply = NULL;
+    if (!spec->program || spec->program[0] != '/') {
+        *ret_reply =
+            reply_error(msg, ERR_INVALID_ARGS, "option \"program\": an absolute path is needed");
+        return NULL;
+    }
+    if (spec->policy_dir && !callers_path(spec->policy_dir, c->uid, true)) {
+        *ret_reply = reply_error(msg, ERR_ACCESS_DENIED,
+                                 "option \"policy-dir\": not an absolute "
+                                 "path to a directory of yours");
+        return NULL;
+    }
+    for (size_t i = 0; i < spec->n_files; i++)
+        if (!callers_path(spec->files[i], c->uid, false)) {
+            *ret_reply = reply_error(msg, ERR_ACCESS_DENIED,
+                                     "option \"policy-files\": not an "
+                                     "absolute path to a file of yours");
+            return NULL;
+        }
+    pthread_mutex_lock(&d->lock);
+    struct user_count *uc = user_count(d, spec->owner);
+    bool full = uc->sessions >= d->cfg.max_sessions_per_user;
+    if (!full)
+        uc->sessions++;
+    pthread_mutex_unlock(&d->lock);
+    if (full) {
+        *ret_reply = reply_error(msg, ERR_LIMIT,
+                                 "uid %u has %u sessions, the most systraced.conf allows "
+                                 "(max-sessions-per-user)",
+                                 (unsigned)spec->owner, d->cfg.max_sessions_per_user);
+        return NULL;
+    }
+
+    struct session *s = xcalloc(1, sizeof(*s));
+    s->d = d;
+    s->id = ++d->next_session;
+    snprintf(s->path, sizeof(s->path), SYSTRACE_SESSION_DIR "%u", s->id);
+    s->uid = spec->owner;
+    s->pid = spec->pid;
+    s->mode = spec->mode;
+    s->inherit = spec->inherit;
+    s->no_alias = spec->no_alias;
+    s->exe = xstrdup(spec->program);
+    s->argv = xcalloc(spec->argc + 1, sizeof(char *));
+    for (size_t i = 0; i < spec->argc; i++)
+        s->argv[i] = xstrdup(spec->argv[i]);
+    s->argc = spec->argc;
+    owner_creds(s, &home);
+
+    const char *user_dir = spec->policy_dir;
+    if (!user_dir && home)
+        user_dir = default_dir = xasprintf("%s/.systrace", home);
+    struct store_options so = {
+        .user_dir = spec->no_user ? NULL : user_dir,
+        .files = spec->files,
+        .n_files = spec->n_files,
+    };
+    int r = store_new(&so, &s->store);
+    if (r < 0) {
+        *ret_reply = reply_error(msg, ERR_FAILED, "cannot read the policies: %s", strerror(-r));
+        session_discard(s);
+        return NULL;
+    }
+    store_set_reporter(s->store, report_store, s);
+    s->plan = xcalloc(1, sizeof(*s->plan));
+    if (spec->mode == SUP_LEARN)
+        filter_plan_learn(s->plan, NULL);
+    else
+        filter_plan_session(s->plan, s->store, s->exe, spec->mode == SUP_ASK, spec->inherit,
+                            spec->mode == SUP_COMPLAIN);
+    return s;
+}
+
+void session_discard(struct session *s)
+{
+    if (!s)
+        return;
+    struct daemon *d = s->d;
+    pthread_mutex_lock(&d->lock);
+    user_count(d, s->uid)->sessions--;
+    pthread_mutex_unlock(&d->lock);
+    session_free(s);
+}
+
+/* Starts the engine of S on LISTENER (taken in every case) and PIDFD (the launch child, or -1),
+ * and makes the session known. -errno, S untouched but for its engine, on failure. */
+int session_begin(struct session *s, int listener, int pidfd, const char *from)
+{
+    struct daemon *d = s->d;
+    struct sup_owner owner = {s->uid, s->gid, s->groups, s->n_groups};
+    struct sup_config cfg = {
+        .listener = listener,
+        .mode = s->mode,
+        .store = s->store,
+        .log = d->log,
+        .owner = &owner,
+        .inherit = s->inherit,
+        .no_alias = s->no_alias,
+        .first_binary = s->exe,
+        .plan = s->mode == SUP_LEARN ? NULL : s->plan,
+        .asker = &agent_asker,
+        .asker_data = s,
+        .events = &agent_events,
+        .events_data = s,
+        .limits =
+            {
+                .max_questions = d->cfg.max_questions_per_user,
+                .max_learned = d->cfg.max_learned_rules,
+                .max_policy_bytes = (size_t)d->cfg.max_policy_kib * 1024,
+                .ask_timeout_ms = d->cfg.ask_timeout_s * 1000,
+            },
+    };
+    int r = sup_new(d->host, &cfg, &s->sup);
+    if (r < 0) {
+        close(listener);
+        return r;
+    }
+    if (pidfd >= 0)
+        r = sup_add_launch_child(s->sup, pidfd);
+    if (r == 0)
+        r = sup_start(s->sup);
+    if (r < 0)
+        return r;
+    s->next = d->sessions;
+    d->sessions = s;
+    log_event(d->log, "systraced: session %u: %s (pid %d) of uid %u in %s mode, %s %s", s->id,
+              s->exe, s->pid, (unsigned)s->uid, sup_mode_name(s->mode),
+              s->attached_process ? "attached by" : "from", from);
+    const char *path = s->path;
+    /* SessionAdded to the owner's and the privileged agents. */
+    for (struct agent *a = d->agents; a; a = a->next)
+        if (auth_allowed(AUTH_SEE, a->uid, a->privileged, s->uid))
+            emit_to(d, a->owner, SYSTRACE_BUS_PATH, IFACE_DAEMON1, DAEMON1_SIGNAL_SESSIONADDED,
+                    DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
+    return 0;
+}
+
 DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct caller *c)
 {
     int listener = -1, pidfd = -1;
     DBusMessage *reply = NULL;
     struct supervise_opts o = {0};
-    struct session *s = NULL;
-    _cleanup_free_ char *home = NULL, *error = NULL, *default_dir = NULL;
+    _cleanup_free_ char *error = NULL;
     char kind[64];
     DBusMessageIter it;
 
@@ -248,127 +391,35 @@ DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct 
         reply = reply_error(msg, ERR_INVALID_ARGS, "option \"mode\": unknown mode");
         goto out;
     }
-    if (!o.program || o.program[0] != '/') {
-        reply =
-            reply_error(msg, ERR_INVALID_ARGS, "option \"program\": an absolute path is needed");
-        goto out;
-    }
-    if (o.policy_dir && !callers_path(o.policy_dir, c->uid, true)) {
-        reply = reply_error(msg, ERR_ACCESS_DENIED,
-                            "option \"policy-dir\": not an absolute path to a directory of yours");
-        goto out;
-    }
-    for (size_t i = 0; i < o.files.n; i++)
-        if (!callers_path(o.files.v[i], c->uid, false)) {
-            reply = reply_error(msg, ERR_ACCESS_DENIED,
-                                "option \"policy-files\": not an absolute path to a file of yours");
-            goto out;
-        }
-
-    pthread_mutex_lock(&d->lock);
-    struct user_count *uc = user_count(d, c->uid);
-    bool full = uc->sessions >= d->cfg.max_sessions_per_user;
-    if (!full)
-        uc->sessions++;
-    pthread_mutex_unlock(&d->lock);
-    if (full) {
-        reply = reply_error(msg, ERR_LIMIT,
-                            "uid %u has %u sessions, the most systraced.conf allows "
-                            "(max-sessions-per-user)",
-                            (unsigned)c->uid, d->cfg.max_sessions_per_user);
-        goto out;
-    }
-
-    s = xcalloc(1, sizeof(*s));
-    s->d = d;
-    s->id = ++d->next_session;
-    snprintf(s->path, sizeof(s->path), SYSTRACE_SESSION_DIR "%u", s->id);
-    s->uid = c->uid;
-    s->pid = pid;
-    s->launcher = xstrdup(c->sender);
-    s->launcher_pid = bus_pid(d, c->sender);
-    s->exe = xstrdup(o.program);
-    s->argv = xcalloc(o.argv.n + 1, sizeof(char *));
-    for (size_t i = 0; i < o.argv.n; i++)
-        s->argv[i] = xstrdup(o.argv.v[i]);
-    s->argc = o.argv.n;
-    owner_creds(s, &home);
-
-    const char *user_dir = o.policy_dir;
-    if (!user_dir && home)
-        user_dir = default_dir = xasprintf("%s/.systrace", home);
-    struct store_options so = {
-        .user_dir = o.no_user ? NULL : user_dir,
+    struct session_spec spec = {
+        .owner = c->uid,
+        .pid = pid,
+        .mode = mode,
+        .program = o.program,
+        .argv = o.argv.v,
+        .argc = o.argv.n,
+        .policy_dir = o.policy_dir,
         .files = o.files.v,
         .n_files = o.files.n,
-    };
-    r = store_new(&so, &s->store);
-    if (r < 0) {
-        reply = reply_error(msg, ERR_FAILED, "cannot read the policies: %s", strerror(-r));
-        goto undo_count;
-    }
-    store_set_reporter(s->store, report_store, s);
-    struct filter_plan plan;
-    if (mode == SUP_LEARN)
-        filter_plan_learn(&plan, NULL);
-    else
-        filter_plan_session(&plan, s->store, s->exe, mode == SUP_ASK, o.inherit,
-                            mode == SUP_COMPLAIN);
-    struct sup_owner owner = {s->uid, s->gid, s->groups, s->n_groups};
-    struct sup_config cfg = {
-        .listener = listener,
-        .mode = mode,
-        .store = s->store,
-        .log = d->log,
-        .owner = &owner,
+        .no_user = o.no_user,
         .inherit = o.inherit,
         .no_alias = o.no_alias,
-        .first_binary = s->exe,
-        .plan = mode == SUP_LEARN ? NULL : &plan,
-        .asker = &agent_asker,
-        .asker_data = s,
-        .events = &agent_events,
-        .events_data = s,
-        .limits =
-            {
-                .max_questions = d->cfg.max_questions_per_user,
-                .max_learned = d->cfg.max_learned_rules,
-                .max_policy_bytes = (size_t)d->cfg.max_policy_kib * 1024,
-                .ask_timeout_ms = d->cfg.ask_timeout_s * 1000,
-            },
     };
-    r = sup_new(d->host, &cfg, &s->sup);
-    if (r == 0)
-        listener = -1; /* the session's now */
-    if (r == 0)
-        r = sup_add_launch_child(s->sup, pidfd);
-    if (r == 0)
-        r = sup_start(s->sup);
+    struct session *s = session_prepare(d, msg, c, &spec, &reply);
+    if (!s)
+        goto out;
+    s->launcher = xstrdup(c->sender);
+    s->launcher_pid = bus_pid(d, c->sender);
+    r = session_begin(s, steal_fd(&listener), pidfd, c->sender);
     if (r < 0) {
         reply = reply_error(msg, ERR_FAILED, "cannot supervise: %s", strerror(-r));
-        goto undo_count;
+        session_discard(s);
+        goto out;
     }
-    s->next = d->sessions;
-    d->sessions = s;
-    log_event(d->log, "systraced: session %u: %s (pid %d) of uid %u in %s mode, from %s", s->id,
-              s->exe, s->pid, (unsigned)s->uid, sup_mode_name(mode), c->sender);
     reply = dbus_message_new_method_return(msg);
     const char *path = s->path;
     dbus_message_append_args(reply, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
-    /* SessionAdded to the owner's and the privileged agents. */
-    for (struct agent *a = d->agents; a; a = a->next)
-        if (auth_allowed(AUTH_SEE, a->uid, a->privileged, s->uid))
-            emit_to(d, a->owner, SYSTRACE_BUS_PATH, IFACE_DAEMON1, DAEMON1_SIGNAL_SESSIONADDED,
-                    DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
-    s = NULL;
-    goto out;
-
-undo_count:
-    pthread_mutex_lock(&d->lock);
-    user_count(d, c->uid)->sessions--;
-    pthread_mutex_unlock(&d->lock);
 out:
-    session_free(s);
     busmsg_free_options(supervise_keys, ARRAY_SIZE(supervise_keys), &o);
     if (listener >= 0)
         close(listener);

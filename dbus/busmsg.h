@@ -22,6 +22,7 @@
 #define ERR_LIMIT         "org.systrace.Error.LimitReached"
 #define ERR_NOT_SUPPORTED "org.systrace.Error.NotSupported"
 #define ERR_FAILED        "org.systrace.Error.Failed"
+#define ERR_BUSY          "org.systrace.Error.Busy"
 #define ERR_MOOT          "org.systrace.Error.Moot"
 
 /* A dictionary has at most this many entries, whatever its keys. */

@@ -1,0 +1,462 @@
+"""test_attach.py: Daemon1.Attach on real programs started outside systrace (run under
+scripts/with-daemon): systracectl attach and systrace -p put them under supervision, a terminal
+agent answers, every thread and child is covered, and each refusal (another user's process, a
+process under strace, one with a listener already, a 32-bit one, one that ends) leaves the
+process as it was and the daemon running."""
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from lib import Skip, Terminal, contains, eq, main, need_root, test
+
+SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
+SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
+HELPERS = os.path.dirname(os.environ.get("ST_HELPER", "build/tests/helpers/st-helper"))
+THREADS = os.path.realpath(os.path.join(HELPERS, "st-threads"))
+INJECT = os.path.join(HELPERS, "st-inject")
+BIT32 = os.path.join(HELPERS, "st-32bit")
+BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+DAEMON_PID = int(os.environ.get("SYSTRACED_PID", "0"))
+NOBODY = [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
+SCRATCH = tempfile.mkdtemp(prefix="systrace-attach-")
+os.chmod(SCRATCH, 0o777)
+
+# What st-threads does besides mkdir: with this policy only mkdir is asked about.
+THREADS_CALLS = ["read", "write", "futex", "clock_nanosleep", "restart_syscall", "accept",
+                 "accept4", "close", "socket", "connect", "exit", "exit_group", "sched_yield",
+                 "rt_sigprocmask", "madvise", "munmap", "mmap", "mprotect", "brk", "getpid",
+                 "gettid", "rseq", "set_robust_list", "newfstatat", "fstat", "lseek", "ioctl"]
+
+
+def need_bus():
+    need_root()
+    if not BUS:
+        raise Skip("no private bus: run under scripts/with-daemon")
+
+
+def policy_dir(owner=None):
+    d = tempfile.mkdtemp(prefix="policies-", dir=SCRATCH)
+    name = THREADS.lstrip("/")
+    name = "".join(c if c.isalnum() else "_" for c in name)
+    with open(os.path.join(d, name), "w") as f:
+        f.write(f"Policy: {THREADS}, Emulation: native\n")
+        for c in THREADS_CALLS:
+            f.write(f"\tnative-{c}: permit\n")
+    if owner:
+        shutil.chown(d, owner)
+        shutil.chown(os.path.join(d, name), owner)
+    return d
+
+
+def ctl(*args, user=None, timeout=30):
+    cmd = (NOBODY if user == "nobody" else []) + [SYSTRACECTL, *args]
+    # An empty pipe for standard input: the terminal agent reads it (and finds its end).
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input="")
+
+
+def busctl(*args, user=None):
+    cmd = (NOBODY if user == "nobody" else []) + [
+        "busctl", f"--address={BUS}", "call", "org.systrace.Daemon1", "/org/systrace/Daemon1",
+        "org.systrace.Daemon1", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+
+
+def daemon_alive():
+    try:
+        if DAEMON_PID:
+            os.kill(DAEMON_PID, 0)
+        eq(ctl("status").returncode, 0, "the daemon answers")
+    except Exception:
+        log = os.path.join(os.environ.get("SYSTRACE_BUS_DIR", "/nonexistent"), "systraced.log")
+        if os.path.exists(log):
+            print("# " + "\n# ".join(open(log).read().splitlines()[-30:]))
+        raise
+
+
+class Program:
+    """st-threads started alone (not by systrace), fed by a pipe, read line by line."""
+
+    def __init__(self, user=None, extra=12, argv=None):
+        args = (NOBODY if user else []) + (argv or [THREADS])
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=dict(os.environ, ST_THREADS=str(extra)))
+        self.lines, self.partial = [], b""
+        ready = self.expect("ready ")
+        self.pid = int(ready.split("pid=")[1])
+        time.sleep(0.3)  # every thread in its blocking call
+
+    def expect(self, prefix, timeout=15):
+        deadline = time.time() + timeout
+        while True:
+            for i, line in enumerate(self.lines):
+                if line.startswith(prefix):
+                    return self.lines.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {prefix!r}; have {self.lines[-20:]}")
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
+            if r:
+                data = os.read(self.proc.stdout.fileno(), 65536)
+                if not data:
+                    raise AssertionError(f"ended before {prefix!r}; have {self.lines[-20:]}")
+                self.partial += data
+                *done, self.partial = self.partial.split(b"\n")
+                self.lines += [l.decode(errors="replace") for l in done]
+
+    def quiet(self, prefix, seconds):
+        try:
+            line = self.expect(prefix, timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"got {line!r}, want nothing yet")
+
+    def send(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def errors(self):
+        return [l for l in self.lines if l.startswith("ERROR")]
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+
+def status(pid, tid=None):
+    path = f"/proc/{pid}/task/{tid}/status" if tid else f"/proc/{pid}/status"
+    with open(path) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+
+
+def filters(pid):
+    """Every thread's Seccomp_filters, by thread."""
+    return {t: status(pid, t)["Seccomp_filters"] for t in os.listdir(f"/proc/{pid}/task")}
+
+
+def state(pid):
+    return {t: (s["Seccomp_filters"], s["SigBlk"], s["NoNewPrivs"], s["TracerPid"])
+            for t in os.listdir(f"/proc/{pid}/task") for s in [status(pid, t)]}
+
+
+def sessions():
+    p = ctl("--json", "list")
+    eq(p.returncode, 0, p.stderr)
+    return json.loads(p.stdout)
+
+
+def session_of(pid):
+    for s in sessions():
+        if s["pid"] == pid:
+            return s
+    return None
+
+
+def refused(pid, want):
+    r = ctl("attach", "--yes", str(pid))
+    eq(r.returncode, 1, r.stdout + r.stderr)
+    contains(r.stderr, want, "the refusal")
+    return r
+
+
+def wait_gone(pid, timeout=10):
+    deadline = time.time() + timeout
+    while session_of(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    eq(session_of(pid), None, f"the session of {pid} ended")
+
+
+@test
+def a_running_program_is_attached_answered_and_detached():
+    need_bus()
+    d = policy_dir()
+    p = Program()
+    t = None
+    try:
+        before = state(p.pid)
+        eq(len(before), 16, "threads")
+        t = Terminal([SYSTRACECTL, "attach", "--policy-dir", d, str(p.pid)])
+        text = t.read_until("[y/N]")
+        contains(text, "rest of its life", "the warning")
+        if "no_new_privs" in text:
+            raise AssertionError("root's process holds CAP_SYS_ADMIN: no no_new_privs warning")
+        t.answer("y")
+        contains(t.read_until("Ctrl-C detaches"), f"process {p.pid} attached as session")
+        for tid, n in filters(p.pid).items():
+            eq(n, "1", f"thread {tid} is supervised")
+        s = session_of(p.pid)
+        eq((s["mode"], s["exe"], s["launcher_pid"]), ("ask", THREADS, 0), "the session")
+        # The main thread was stopped in read(2) on its pipe: it reads the next line.
+        p.send("line after the attach")
+        p.expect("read: line after the attach")
+        path = os.path.join(SCRATCH, f"asked-{p.pid}")
+        p.send(f"mkdir {path}")
+        text = t.read_until("Answer:")
+        contains(text, "mkdir", "the question")
+        contains(text, path, "its argument")
+        p.quiet("mkdir", 0.5)  # the program waits for the answer
+        t.answer("permit-now")
+        eq(p.expect("mkdir "), f"mkdir {path}: ok")
+        p.send("connect")
+        p.expect("accepted")
+        p.send("futex")
+        p.expect("futex woke 1")
+        p.expect("tick ")
+        eq(p.errors(), [], "no call failed with EINTR or anything it would not get natively")
+        after = state(p.pid)
+        for tid in after:
+            eq(after[tid][1:], before[tid][1:], f"thread {tid}: mask, no_new_privs, tracer")
+        # Detach: the filter stays, the daemon lets through what it does not deny.
+        r = ctl("detach", str(p.pid))
+        eq(r.returncode, 0, r.stderr)
+        eq(session_of(p.pid)["detached"], True, "listed as detached while the process runs")
+        path2 = path + "-after-detach"
+        p.send(f"mkdir {path2}")
+        eq(p.expect("mkdir "), f"mkdir {path2}: ok")
+        eq(filters(p.pid)[str(p.pid)], "1", "the filter stays")
+        p.send("quit")
+        p.proc.wait(timeout=10)
+        wait_gone(p.pid)
+        daemon_alive()
+    finally:
+        if t:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
+        p.close()
+
+
+@test
+def systrace_p_is_the_openbsd_spelling():
+    need_bus()
+    d = policy_dir()
+    p = Program(extra=0)
+    t = None
+    try:
+        r = subprocess.run([SYSTRACE, "-p", str(p.pid), "/bin/true"], capture_output=True,
+                           text=True, timeout=30, stdin=subprocess.DEVNULL)
+        eq(r.returncode, 1, r.stderr)
+        # Not a terminal and no --yes: nothing is done, and it says how.
+        contains(r.stderr, "--yes")
+        t = Terminal([SYSTRACE, "-d", d, "-p", str(p.pid), "/bin/true"])
+        t.read_until("[y/N]")
+        t.answer("y")
+        t.wait()
+        contains(t.out.decode(errors="replace"), f"runs {THREADS}, not /bin/true")
+        eq(t.status, 1, "the program must be the process's binary")
+        eq(filters(p.pid)[str(p.pid)], "0", "refused: unchanged")
+        t = Terminal([SYSTRACE, "-d", d, "-p", str(p.pid), THREADS])
+        t.read_until("[y/N]")
+        t.answer("yes")
+        t.read_until("Ctrl-C detaches")
+        p.send(f"mkdir {SCRATCH}/by-p")
+        contains(t.read_until("Answer:"), "mkdir")
+        t.answer("deny-now[eacces]")
+        eq(p.expect("mkdir "), f"mkdir {SCRATCH}/by-p: Permission denied")
+    finally:
+        if t:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
+        p.close()
+    daemon_alive()
+
+
+@test
+def a_user_attaches_their_own_process_not_roots():
+    need_bus()
+    d = policy_dir(owner="nobody")
+    mine = Program(user="nobody", extra=0)
+    roots = Program(extra=0)
+    t = None
+    try:
+        before = state(roots.pid)
+        r = ctl("attach", "--yes", str(roots.pid), user="nobody")
+        eq(r.returncode, 1, r.stderr)
+        contains(r.stderr, "not yours")
+        eq(state(roots.pid), before, "root's process after the refusal")
+        r = busctl("Attach", "ia{sv}", str(roots.pid), "0", user="nobody")
+        contains(r.stderr, "not yours")
+        # Their own: the warning names no_new_privs; "n" leaves it alone.
+        t = Terminal(NOBODY + [SYSTRACECTL, "attach", "--policy-dir", d, str(mine.pid)])
+        contains(t.read_until("[y/N]"), "no_new_privs")
+        t.answer("n")
+        t.wait()
+        eq(t.status, 1, "declined")
+        eq(status(mine.pid)["NoNewPrivs"], "0", "declined: unchanged")
+        eq(filters(mine.pid)[str(mine.pid)], "0", "declined: unchanged")
+        t = Terminal(NOBODY + [SYSTRACECTL, "attach", "--yes", "--policy-dir", d,
+                               str(mine.pid)])
+        t.read_until("Ctrl-C detaches")
+        for tid, (n, _, nnp, _) in state(mine.pid).items():
+            eq((n, nnp), ("1", "1"), f"thread {tid}: the filter and no_new_privs")
+        eq(session_of(mine.pid)["user"], "nobody", "the session is the owner's")
+        mine.send(f"mkdir {SCRATCH}/nobody-asked")
+        contains(t.read_until("Answer:"), "mkdir")
+        t.answer("permit-now")
+        eq(mine.expect("mkdir "), f"mkdir {SCRATCH}/nobody-asked: ok")
+    finally:
+        if t:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
+        mine.close()
+        roots.close()
+    daemon_alive()
+
+
+@test
+def a_process_under_strace_is_refused_unchanged():
+    need_bus()
+    p = Program(extra=0)
+    tracer = subprocess.Popen(["strace", "-f", "-o", "/dev/null", "-p", str(p.pid)],
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while status(p.pid)["TracerPid"] == "0":
+            if time.time() > deadline:
+                raise AssertionError("strace did not attach")
+            time.sleep(0.05)
+        before = state(p.pid)
+        refused(p.pid, "is it under gdb or strace?")
+        eq(state(p.pid), before, "the process after the refusal")
+        eq(session_of(p.pid), None, "no session")
+    finally:
+        tracer.kill()
+        tracer.wait()
+        p.close()
+    daemon_alive()
+
+
+@test
+def a_process_with_a_listener_already_is_refused_unchanged():
+    need_bus()
+    p = Program(extra=0)
+    other = subprocess.Popen([INJECT, str(p.pid), "mkdir"], stdout=subprocess.PIPE, text=True)
+    d = policy_dir()
+    t = None
+    try:
+        contains(other.stdout.readline(), "attached ")
+        before = state(p.pid)
+        refused(p.pid, "already has a seccomp listener")
+        eq(state(p.pid), before, "the process after the refusal")
+        other.kill()
+        other.wait()
+        # One the daemon supervises already: Attach says so; systracectl attach answers it.
+        q = Program(extra=0)
+        try:
+            t = Terminal([SYSTRACECTL, "attach", "--yes", "--policy-dir", d, str(q.pid)])
+            t.read_until("Ctrl-C detaches")
+            r = busctl("Attach", "ia{sv}", str(q.pid), "0")
+            contains(r.stderr, "supervised by session")
+            eq(filters(q.pid)[str(q.pid)], "1", "one filter")
+            second = Terminal([SYSTRACECTL, "attach", str(q.pid)])
+            text = second.read_until("Ctrl-C detaches")
+            contains(text, "attached to session", "an agent for the session, no new attach")
+            os.kill(second.pid, signal.SIGTERM)
+            second.wait()
+        finally:
+            q.close()
+    finally:
+        if t:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
+        if other.poll() is None:
+            other.kill()
+            other.wait()
+        p.close()
+    daemon_alive()
+
+
+@test
+def children_alive_are_attached_and_answered_by_the_same_agent():
+    need_bus()
+    d = policy_dir()
+    fifo = os.path.join(SCRATCH, "child-in")
+    os.mkfifo(fifo)
+    out = os.path.join(SCRATCH, "child-out")
+    shell = subprocess.Popen(["sh", "-c", f'"{THREADS}" <"{fifo}" >"{out}" & wait'],
+                             start_new_session=True)
+    t = None
+    feed = open(fifo, "w")
+    try:
+        deadline = time.time() + 10
+        while not os.path.exists(out) or "ready" not in open(out).read():
+            if time.time() > deadline:
+                raise AssertionError("the child did not start")
+            time.sleep(0.05)
+        child = int(open(out).read().split("pid=")[1].split()[0])
+        t = Terminal([SYSTRACECTL, "attach", "--yes", "--policy-dir", d, str(shell.pid)])
+        # The shell's first question may come in the same read as the attach message.
+        early = t.read_until("Ctrl-C detaches").split("Ctrl-C detaches", 1)[1]
+        deadline = time.time() + 5
+        while not session_of(child) and time.time() < deadline:
+            time.sleep(0.05)
+        eq(session_of(child)["exe"], THREADS, "the child has a session")
+        for tid, n in filters(child).items():
+            eq(n, "1", f"child thread {tid}")
+        eq(filters(shell.pid)[str(shell.pid)], "1", "the shell")
+        feed.write(f"mkdir {SCRATCH}/from-child\n")
+        feed.flush()
+        # The shell has no policy: its own calls are asked too, on the same terminal.
+        for _ in range(20):
+            question = early if "Answer:" in early else early + t.read_until("Answer:")
+            early = ""
+            t.answer("permit-now")
+            if f"{SCRATCH}/from-child" in question:
+                contains(question, f"{THREADS}[{child}]", "asked about the child")
+                break
+        else:
+            raise AssertionError("the child's question never came")
+        deadline = time.time() + 5
+        while "from-child: ok" not in open(out).read():
+            if time.time() > deadline:
+                raise AssertionError("the child's mkdir: " + open(out).read()[-300:])
+            time.sleep(0.05)
+    finally:
+        feed.close()
+        if t:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
+        os.killpg(shell.pid, signal.SIGKILL)
+        shell.wait()
+    daemon_alive()
+
+
+@test
+def a_32bit_process_and_gone_processes_are_refused():
+    need_bus()
+    if not os.path.exists(BIT32):
+        raise Skip("no st-32bit helper (the compiler cannot build i386 code)")
+    p = subprocess.Popen([BIT32])
+    try:
+        time.sleep(0.2)
+        refused(p.pid, "not a native 64-bit program")
+        eq(status(p.pid)["Seccomp_filters"], "0")
+    finally:
+        p.kill()
+        p.wait()
+    q = subprocess.Popen(["true"])
+    q.wait()
+    r = busctl("Attach", "ia{sv}", str(q.pid), "0")
+    contains(r.stderr, "no process")
+    r = busctl("Attach", "ia{sv}", "0", "0")
+    contains(r.stderr, "no process")
+    r = busctl("Attach", "ia{sv}", "1", "1", "bogus", "s", "x")
+    contains(r.stderr, "bogus")
+    # Processes that end while they are attached: each attempt ends cleanly. Enforcing, with
+    # no policy: nothing waits for an answer nobody is there to give.
+    for i in range(15):
+        s = subprocess.Popen(["sh", "-c", f"sleep 0.0{i % 10}"])
+        r = busctl("Attach", "ia{sv}", str(s.pid), "2", "only-process", "b", "true",
+                   "mode", "s", "enforce")
+        s.wait(30)
+        if r.returncode != 0 and not any(w in r.stderr for w in ("no process", "ended", "gone")):
+            raise AssertionError(f"attach to an ending process: {r.stderr}")
+    daemon_alive()
+
+
+main()

@@ -1,0 +1,433 @@
+"""test_handover.py: the launcher (systrace) handing its session to systraced on a private system
+bus (run under scripts/with-daemon), and taking it back when the daemon dies. Real launcher, real
+daemon, real programs (st-helper), real clients (systracectl attach on a pseudo-terminal)."""
+import atexit
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+from lib import Skip, Terminal, contains, eq, main, need_root, test
+
+SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
+SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
+HELPER = os.environ.get("ST_HELPER", "build/tests/helpers/st-helper")
+HELPER_PATH = os.path.realpath(HELPER)
+BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
+CONF = os.environ.get("SYSTRACED_CONF")
+SCRATCH = tempfile.mkdtemp(prefix="systrace-handover-scratch-")
+_n = [0]
+daemon = {"pid": int(os.environ.get("SYSTRACED_PID", "0")), "proc": None}
+
+
+def need_bus():
+    need_root()
+    if not BUS or not CONF or not daemon["pid"]:
+        raise Skip("no private bus: run under scripts/with-daemon")
+
+
+def fresh_path():
+    _n[0] += 1
+    return os.path.join(SCRATCH, f"d{_n[0]}")
+
+
+def ctl(*args, timeout=30):
+    return subprocess.run([SYSTRACECTL, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def set_conf(text):
+    with open(CONF, "w") as f:
+        f.write(text)
+    p = ctl("reload")
+    eq(p.returncode, 0, p.stderr)
+
+
+def daemon_owned():
+    p = subprocess.run(["busctl", f"--address={BUS}", "status", "org.systrace.Daemon1"],
+                       capture_output=True, text=True, timeout=10)
+    return p.returncode == 0
+
+
+def kill_daemon():
+    """SIGKILL, mid-session: no chance to clean anything up."""
+    os.kill(daemon["pid"], signal.SIGKILL)
+    if daemon["proc"]:
+        daemon["proc"].wait()
+    deadline = time.time() + 10
+    while daemon_owned():
+        if time.time() > deadline:
+            raise AssertionError("the daemon's name outlived it")
+        time.sleep(0.05)
+
+
+def start_daemon():
+    log = open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log"), "a")
+    proc = subprocess.Popen([os.environ["SYSTRACED"], "-e", "-c", CONF], stderr=log)
+    daemon.update(pid=proc.pid, proc=proc)
+    deadline = time.time() + 10
+    while not daemon_owned():
+        if time.time() > deadline or proc.poll() is not None:
+            raise AssertionError("systraced did not start again")
+        time.sleep(0.05)
+
+
+@atexit.register
+def _stop_our_daemon():
+    if daemon["proc"] and daemon["proc"].poll() is None:
+        daemon["proc"].terminate()
+        daemon["proc"].wait()
+
+
+def policy_dir_for(*commands, terminal=False):
+    """A policy directory with what COMMANDS of st-helper did, learned in-process (learning is
+    never handed over); the calls under test are left out of it."""
+    d = tempfile.mkdtemp(prefix="systrace-handover-")
+    args = [SYSTRACE, "-A", "-d", d, HELPER, *commands]
+    if terminal:
+        t = Terminal(args)
+        if "pause" in commands:
+            t.read_until("pause: waiting")
+            t.answer("")
+        eq(t.wait(), 0, "learning the start-up")
+    else:
+        p = subprocess.run(args, input="\n", capture_output=True, text=True, timeout=60)
+        eq(p.returncode, 0, p.stderr)
+    return d
+
+
+class Launcher:
+    """systrace -v on pipes; its standard error and the program's output as one stream of lines.
+    The program waits at each "pause" for a line on its standard input."""
+
+    def __init__(self, flags, commands, env=None, program=HELPER):
+        self.proc = subprocess.Popen([SYSTRACE, "-v", *flags, program, *commands],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        self.lines = []
+        self.partial = b""
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def expect(self, prefixes, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            for i, l in enumerate(self.lines):
+                if l.startswith(prefixes):
+                    return self.lines.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {prefixes}; have {self.lines}")
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
+            if r:
+                data = os.read(self.proc.stdout.fileno(), 65536)
+                if not data:
+                    raise AssertionError(f"ended before {prefixes}; have {self.lines}")
+                self.partial += data
+                *done, self.partial = self.partial.split(b"\n")
+                self.lines += [l.decode(errors="replace") for l in done]
+
+    def quiet(self, prefix, seconds):
+        try:
+            line = self.expect((prefix,), timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"got {line!r}, want nothing yet")
+
+    def go(self):
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
+
+    def wait(self, timeout=20):
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+
+def listed_launchers():
+    p = ctl("list")
+    eq(p.returncode, 0, p.stderr)
+    return [int(line.split()[2]) for line in p.stdout.splitlines() if line.strip()]
+
+
+@test
+def the_launcher_hands_over_and_is_listed():
+    need_bus()
+    d = policy_dir_for("pause", "getpid")
+    p1 = fresh_path()
+    l = Launcher(["-a", "-d", d], ["pause", "mkdir", p1])
+    try:
+        line = l.expect(("systrace: supervised by systraced, session ",
+                         "systrace: supervising "))
+        contains(line, "supervised by systraced, session", "-v says who supervises")
+        l.expect(("pause: waiting",))
+        assert l.pid in listed_launchers(), f"launcher {l.pid} in {ctl('list').stdout}"
+        l.go()
+        eq(l.expect(("mkdir",)), f"mkdir {p1}: EPERM", "the daemon enforces the policy")
+        eq(l.wait(), 0, "the program's exit status")
+        assert not os.path.exists(p1), "the denied mkdir did nothing"
+    finally:
+        l.close()
+
+
+@test
+def without_a_daemon_the_launcher_supervises_in_process():
+    need_bus()
+    d = policy_dir_for("getpid")
+    p1 = fresh_path()
+    # No bus at all.
+    env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={SCRATCH}/no-such-socket")
+    l = Launcher(["-a", "-d", d], ["mkdir", p1], env=env)
+    try:
+        contains(l.expect(("systrace: supervising ",)), "in-process", "-v")
+        eq(l.expect(("mkdir",)), f"mkdir {p1}: EPERM", "enforced in-process")
+        eq(l.wait(), 0, "exit")
+    finally:
+        l.close()
+    # A bus on which nobody owns the daemon's name.
+    kill_daemon()
+    try:
+        p2 = fresh_path()
+        l = Launcher(["-a", "-d", d], ["mkdir", p2])
+        try:
+            contains(l.expect(("systrace: supervising ",)), "in-process", "-v")
+            eq(l.expect(("mkdir",)), f"mkdir {p2}: EPERM", "enforced in-process")
+            eq(l.wait(), 0, "exit")
+        finally:
+            l.close()
+    finally:
+        start_daemon()
+
+
+@test
+def at_the_session_limit_the_launcher_says_so_and_supervises_in_process():
+    need_bus()
+    set_conf("max-sessions-per-user = 1\n")
+    d = policy_dir_for("pause", "getpid")
+    first = Launcher(["-a", "-d", d], ["pause"])
+    try:
+        contains(first.expect(("systrace: supervised", "systrace: supervising ")),
+                 "supervised by systraced", "the first session")
+        first.expect(("pause: waiting",))
+        p1 = fresh_path()
+        second = Launcher(["-a", "-d", d], ["mkdir", p1])
+        try:
+            line = second.expect(("systrace: systraced: ",))
+            contains(line, "max-sessions-per-user", "names the limit")
+            contains(line, "supervising in-process", "says what it does instead")
+            contains(second.expect(("systrace: supervising ",)), "in-process", "-v")
+            eq(second.expect(("mkdir",)), f"mkdir {p1}: EPERM", "still enforced")
+            eq(second.wait(), 0, "exit")
+        finally:
+            second.close()
+        first.go()
+        eq(first.wait(), 0, "the first session ends normally")
+    finally:
+        first.close()
+        set_conf("")
+
+
+@test
+def a_daemon_killed_mid_question_leaves_nothing_permitted():
+    need_bus()
+    d = policy_dir_for("pause", "getpid")
+    p1, p2 = fresh_path(), fresh_path()
+    l = Launcher(["-a", "-d", d], ["pause", "mkdir", p1, "mkdir", p2])
+    t = None
+    try:
+        contains(l.expect(("systrace: supervised", "systrace: supervising ")),
+                 "supervised by systraced", "handed over")
+        l.expect(("pause: waiting",))
+        t = Terminal([SYSTRACECTL, "attach", str(l.pid)])
+        t.read_until("Ctrl-C detaches")
+        l.go()
+        contains(t.read_until("Answer:"), "mkdir", "the daemon asks the attached terminal")
+        l.quiet("mkdir", 0.5)  # the call waits for the answer
+        kill_daemon()
+        contains(l.expect(("systrace: systraced went away",)), "(1 waiting calls asked again)",
+                 "the launcher took the waiting call back")
+        # Enforce mode in-process: the call the daemon held is decided again, by the policy.
+        eq(l.expect(("mkdir",)), f"mkdir {p1}: EPERM", "the held call is denied, not permitted")
+        eq(l.expect(("mkdir",)), f"mkdir {p2}: EPERM", "later calls are enforced in-process")
+        eq(l.wait(), 0, "the program finishes")
+        assert not os.path.exists(p1) and not os.path.exists(p2), "nothing was created"
+    finally:
+        l.close()
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        start_daemon()
+
+
+@test
+def systrace_t_answers_the_daemons_questions_on_its_terminal():
+    need_bus()
+    d = policy_dir_for("getpid", terminal=True)
+    p1, p2 = fresh_path(), fresh_path()
+    t = Terminal([SYSTRACE, "-v", "-t", "-d", d, HELPER, "mkdir", p1, "mkdir", p2])
+    try:
+        contains(t.read_until("Answer:"), "mkdir", "asked on the launcher's terminal")
+        ids = listed_launchers()
+        assert t.pid in ids, f"launcher {t.pid} listed in {ids}"
+        t.answer("permit-now")
+        contains(t.read_until("Answer:"), f"mkdir {p1}: ok", "permitted once")
+        t.answer("deny-now")
+        eq(t.wait(), 0, "exit")
+        contains(t.out.decode(), f"mkdir {p2}: EPERM", "denied once")
+    finally:
+        if t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+
+
+@test
+def a_question_on_the_terminal_is_asked_again_when_the_daemon_dies():
+    need_bus()
+    d = policy_dir_for("getpid", terminal=True)
+    p1 = fresh_path()
+    t = Terminal([SYSTRACE, "-v", "-t", "-d", d, HELPER, "mkdir", p1])
+    try:
+        first = t.read_until("Answer:")
+        contains(first, "supervised by systraced", "handed over")
+        contains(first, "mkdir", "asked through the daemon")
+        kill_daemon()
+        again = t.read_until("Answer:")
+        contains(again, "systraced went away", "says so")
+        contains(again, "mkdir", "the launcher asks the same call again")
+        t.answer("permit-now")
+        eq(t.wait(), 0, "exit")
+        contains(t.out.decode(), f"mkdir {p1}: ok", "the answer given to the launcher counts")
+    finally:
+        if t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+        start_daemon()
+
+
+INETD = "/usr/sbin/inetd"
+IDENT = "/usr/sbin/ident2"
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port, timeout=20):
+    """An ident request about the request's own connection: the answer line, "closed" when the
+    service closed without one, or "failed: …"."""
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"%d, %d\r\n" % (port, s.getsockname()[1]))
+            return s.recv(200).decode(errors="replace").strip() or "closed"
+    except OSError as e:
+        return f"failed: {e}"
+
+
+def wait_listening(port, what, timeout=10):
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{what} does not listen on {port}")
+
+
+@test
+def the_seed_walkthrough_runs_through_the_daemon():
+    """inetd (openbsd-inetd) serving ident (ident2) on a test port, its policy learned, the exec
+    rule of ident2 removed; then enforced through systraced: listed, attached to, asked, answered
+    "always permit", and enforced again once detached. A second service, never learned, shows the
+    enforcement."""
+    need_bus()
+    if not (os.access(INETD, os.X_OK) and os.access(IDENT, os.X_OK)):
+        raise Skip("openbsd-inetd and ident2 are needed (scripts/install-deps)")
+    work = tempfile.mkdtemp(prefix="systrace-walkthrough-")
+    policies = os.path.join(work, "policies")
+    ident_port, echo_port = free_port(), free_port()
+    conf = os.path.join(work, "inetd.conf")
+    with open(conf, "w") as f:
+        f.write(f"127.0.0.1:{ident_port} stream tcp nowait root {IDENT} ident2 -a -s\n"
+                f"127.0.0.1:{echo_port} stream tcp nowait root /bin/echo echo hello\n")
+    inetd = [INETD, "-d", conf]
+
+    # Learning, in-process: one ident request.
+    learn = subprocess.Popen([SYSTRACE, "-A", "-d", policies, *inetd], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_listening(ident_port, "inetd, learning")
+        contains(request(ident_port), "USERID", "ident answers while learning")
+    finally:
+        os.killpg(learn.pid, signal.SIGTERM)
+        learned = learn.communicate(timeout=20)[1]
+    policy = os.path.join(policies, "usr_sbin_inetd")
+    contains(learned, f"policy written: {policy}", "inetd's policy learned")
+    with open(policy) as f:
+        text = f.read()
+    exec_rule = f'\tnative-execve: filename eq "{IDENT}" then permit\n'
+    contains(text, exec_rule, "the exec of ident2 was learned")
+    with open(policy, "w") as f:
+        f.write(text.replace(exec_rule, ""))
+
+    l = Launcher(["-a", "-d", policies], inetd[1:], program=inetd[0])
+    t = None
+    try:
+        contains(l.expect(("systrace: supervised", "systrace: supervising ")),
+                 "supervised by systraced", "inetd handed over")
+        l.expect(("ADD: ",))  # inetd -d: its service is set up
+        assert l.pid in listed_launchers(), f"launcher {l.pid} in {ctl('list').stdout}"
+        wait_listening(ident_port, "inetd, enforced")
+        t = Terminal([SYSTRACECTL, "attach", str(l.pid)])
+        t.read_until("Ctrl-C detaches")
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(1)
+        answer = pool.submit(request, ident_port)
+        q = t.read_until("Answer:")
+        contains(q, f"{INETD}", "the question names inetd")
+        contains(q, f'execve: filename "{IDENT}"', "its uncovered call")
+        time.sleep(0.5)
+        assert not answer.done(), f"the service answered before the question: {answer.result()}"
+        t.answer("permit")
+        contains(answer.result(timeout=20), "USERID", "ident answers once permitted")
+        with open(policy) as f:
+            contains(f.read(), f'native-execve: filename eq "{IDENT}" then permit',
+                     "the rule is appended to inetd's policy")
+        os.kill(t.pid, signal.SIGINT)
+        t.wait()
+        contains(t.out.decode(), "detached", "Ctrl-C")
+        contains(request(ident_port), "USERID", "the written rule permits from now on")
+        echo = request(echo_port)
+        assert "hello" not in echo and echo.startswith(("closed", "failed: [Errno 104]")), \
+            f"detached: an uncovered exec is denied, not asked: got {echo!r}"
+        contains(request(ident_port), "USERID", "inetd goes on")
+        log = open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log")).read()
+        contains(log, 'echo" argv="echo hello" decision=deny errno=EPERM', "the denial is logged")
+        l.proc.send_signal(signal.SIGTERM)
+        eq(l.wait(), 0, "inetd ends with the launcher's SIGTERM")
+    finally:
+        l.close()
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+
+
+if __name__ == "__main__":
+    main()
