@@ -12,6 +12,10 @@ PROGRAMS = {"systrace": os.environ["SYSTRACE"], "systracectl": os.environ["SYSTR
             "systraced": os.environ["SYSTRACED"]}
 PAGES = ["systrace.1", "systracectl.1", "systraced.8", "systraced.conf.5", "systrace.policy.5"]
 PAGE_OF = {"systrace": "systrace.1", "systracectl": "systracectl.1", "systraced": "systraced.8"}
+if os.environ.get("SYSTRACE_APPLET"):  # built when GTK 3 is there (meson option applet)
+    PROGRAMS["systrace-applet"] = os.environ["SYSTRACE_APPLET"]
+    PAGES.append("systrace-applet.1")
+    PAGE_OF["systrace-applet"] = "systrace-applet.1"
 ENV = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8", LANGUAGE="", MAN_KEEP_FORMATTING="")
 
 

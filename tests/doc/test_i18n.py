@@ -65,7 +65,9 @@ def the_catalogues_are_complete():
         pot = os.path.join(tmp, "systrace.pot")
         # The same extraction as po/meson.build's (the glib preset's keywords, ours).
         subprocess.run(
-            ["xgettext", "--from-code=UTF-8", "--language=C", "--keyword=_", "--keyword=N_",
+            # No --language: the .ui files are GtkBuilder, the rest C, by their names.
+            ["xgettext", "--from-code=UTF-8", "--keyword=_", "--keyword=N_",
+             "--keyword=C_:1c,2", "--keyword=NC_:1c,2", "--keyword=g_dngettext:2,3",
              "--keyword=fail_at:3", "--flag=fail_at:3:c-format", "--keyword=fail_expected:2",
              "--keyword=pol_diags_add:5", "--flag=pol_diags_add:5:c-format",
              "--directory", SOURCE_ROOT, "--files-from", os.path.join(SOURCE_ROOT, "po/POTFILES"),

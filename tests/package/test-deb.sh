@@ -2,7 +2,7 @@
 # test-deb.sh SOURCE_ROOT: builds the Debian package from a copy of the tree
 # (dpkg-buildpackage -us -uc -b), checks what it ships (dpkg -c) and what lintian says, then
 # installs it on this machine with dpkg -i, runs the installed programs (systrace -A /bin/true,
-# systracectl policy check, the French catalogue, the unit) and purges it. Installing needs
+# systracectl policy check, the French catalogue, the unit, the applet's help) and purges them. Installing needs
 # root and a machine where systrace is not installed otherwise (CI's throwaway one). TAP output.
 set -uo pipefail
 src=$1
@@ -30,7 +30,7 @@ echo "1..9"
 tmp=$(mktemp -d /tmp/systrace-deb.XXXXXX)
 installed=
 cleanup() {
-    [ -n "$installed" ] && dpkg --purge systrace >/dev/null 2>&1
+    [ -n "$installed" ] && dpkg --purge systrace-applet systrace >/dev/null 2>&1
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,6 +55,7 @@ else
     exit 1
 fi
 deb=$(ls "$tmp"/systrace_*_amd64.deb)
+applet_deb=$(ls "$tmp"/systrace-applet_*_amd64.deb)
 
 # 2. Everything an administrator expects, where Debian puts it.
 expected="./usr/bin/systrace ./usr/bin/systracectl ./usr/sbin/systraced
@@ -73,11 +74,20 @@ expected="./usr/bin/systrace ./usr/bin/systracectl ./usr/sbin/systraced
 ./usr/share/doc/systrace/examples/openbsd-inetd/usr_sbin_ident2
 ./usr/share/doc/systrace/examples/dnsmasq/usr_sbin_dnsmasq
 ./usr/share/doc/systrace/examples/python3-http-server/usr_bin_python3_11"
+applet_expected="./usr/bin/systrace-applet ./etc/xdg/autostart/systrace-applet.desktop
+./usr/share/applications/systrace-applet.desktop
+./usr/share/icons/hicolor/scalable/apps/systrace-applet.svg
+./usr/share/man/man1/systrace-applet.1.gz ./usr/share/doc/systrace-applet/copyright"
 dpkg -c "$deb" | awk '{print $6}' >"$tmp/contents"
-missing=$(for f in $expected; do grep -qxF "$f" "$tmp/contents" || echo "$f"; done)
+dpkg -c "$applet_deb" | awk '{print $6}' >"$tmp/applet-contents"
+missing=$(for f in $expected; do grep -qxF "$f" "$tmp/contents" || echo "$f"
+    done; for f in $applet_expected; do grep -qxF "$f" "$tmp/applet-contents" || echo "$f"; done)
 if [ -z "$missing" ]; then ok "dpkg -c lists every expected file"; else not_ok "dpkg -c lists every expected file" "missing: $(echo $missing)"; fi
-# Nothing is enforced by default: no policy in /etc/systrace, only the daemon's settings.
-extra=$(grep '^\./etc/' "$tmp/contents" | grep -v -x -e './etc/' -e './etc/systrace/' -e './etc/systrace/systraced.conf')
+# Nothing is enforced by default: no policy in /etc/systrace, only the daemon's settings (and
+# the applet's XDG autostart entry, in its own package).
+extra=$(grep '^\./etc/' "$tmp/contents" | grep -v -x -e './etc/' -e './etc/systrace/' -e './etc/systrace/systraced.conf'
+    grep '^\./etc/' "$tmp/applet-contents" | grep -v -x -e './etc/' -e './etc/xdg/' -e './etc/xdg/autostart/' \
+        -e './etc/xdg/autostart/systrace-applet.desktop')
 if [ -z "$extra" ]; then ok "nothing in /etc but systraced.conf"; else not_ok "nothing in /etc but systraced.conf" "$extra"; fi
 
 # 3. lintian reports no error (its warnings are printed).
@@ -98,7 +108,7 @@ if dpkg-query -W -f='${Status}' systrace 2>/dev/null | grep -q 'ok installed'; t
     for i in 5 6 7 8 9; do skip "installing the package" "systrace is installed on this machine already"; done
     exit $((failed > 0))
 fi
-if dpkg -i "$deb" >"$tmp/install.log" 2>&1; then
+if dpkg -i "$deb" "$applet_deb" >"$tmp/install.log" 2>&1; then
     installed=1
     ok "dpkg -i"
 else
@@ -122,7 +132,9 @@ fi
 # The installed catalogue and manual page, found where the programs and man look.
 fr=$(env -u SYSTRACE_LOCALEDIR LC_ALL=C.UTF-8 LANGUAGE=fr /usr/bin/systrace --help)
 if grep -q '^Usage : systrace' <<<"$fr" && MANWIDTH=80 man --warnings systrace.policy 2>&1 >/dev/null |
-    { ! grep -q .; } && man -w systraced | grep -q '/usr/share/man/man8/systraced.8.gz'; then
+    { ! grep -q .; } && man -w systraced | grep -q '/usr/share/man/man8/systraced.8.gz' &&
+    man -w systrace-applet | grep -q '/usr/share/man/man1/systrace-applet.1.gz' &&
+    /usr/bin/systrace-applet --help | grep -q -- '--countdown'; then
     ok "French from the installed catalogue; man finds the pages"
 else
     not_ok "French from the installed catalogue; man finds the pages" "$(head -3 <<<"$fr")"
@@ -135,10 +147,11 @@ if command -v systemd-analyze >/dev/null; then
 fi
 if [ $unit_ok = 1 ]; then ok "systraced.service enabled and valid"; else not_ok "systraced.service enabled and valid" "$(cat "$tmp/verify.log" 2>/dev/null)" "$(ls -l /etc/systemd/system/ 2>&1)"; fi
 
-dpkg --purge systrace >"$tmp/purge.log" 2>&1
+dpkg --purge systrace-applet systrace >"$tmp/purge.log" 2>&1
 installed=
 if [ ! -e /usr/bin/systrace ] && [ ! -e /etc/systrace/systraced.conf ] &&
-    [ ! -e /etc/systemd/system/dbus-org.systrace.Daemon1.service ]; then
+    [ ! -e /etc/systemd/system/dbus-org.systrace.Daemon1.service ] && [ ! -e /usr/bin/systrace-applet ] &&
+    [ ! -e /etc/xdg/autostart/systrace-applet.desktop ]; then
     ok "dpkg --purge removes it all"
 else
     not_ok "dpkg --purge removes it all" "$(cat "$tmp/purge.log")"
