@@ -3,7 +3,8 @@
  *   label NAME TEXT          (TEXT as UTF-8, with "\\" for a backslash and "\xHH" for a byte
  *                             below 0x20: one line)
  *   entry NAME X Y WIDTH HEIGHT TEXT
- *   button NAME X Y WIDTH HEIGHT sensitive|insensitive   (root coordinates)
+ *   button NAME X Y WIDTH HEIGHT sensitive|insensitive LABEL   (root coordinates; LABEL as
+ *                             TEXT, with its mnemonic underscore)
  *   dialog               (then the widgets of a visible dialog of the window)
  * NAME is the widget's id in the .ui file, "-" for those without one. */
 #include "dump.h"
@@ -67,8 +68,10 @@ static void write_widget(GtkWidget *w, gpointer data)
     } else if (GTK_IS_BUTTON(w)) {
         g_string_append_printf(out, "button %s ", name_of(w));
         append_place(out, w);
-        g_string_append_printf(out, " %s\n",
+        g_string_append_printf(out, " %s ",
                                gtk_widget_is_sensitive(w) ? "sensitive" : "insensitive");
+        const char *label = gtk_button_get_label(GTK_BUTTON(w));
+        append_line(out, label ? label : "");
         return; /* its label is the button's own */
     }
     if (GTK_IS_CONTAINER(w))

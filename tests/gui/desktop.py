@@ -36,6 +36,7 @@ class Dump:
     def __init__(self, text):
         self.visible = False
         self.labels, self.entries, self.buttons, self.places = {}, {}, {}, {}
+        self.button_labels = {}
         self.dialog = None  # a Dump of a dialog the window shows
         lines = text.splitlines()
         if "dialog" in lines:
@@ -54,17 +55,19 @@ class Dump:
                 self.entries[name] = unescape(value)
                 self.places[name] = (int(x), int(y), int(w), int(h))
             elif kind == "button":
-                name, x, y, w, h, state = rest.split(" ")
+                name, x, y, w, h, state, label = rest.split(" ", 6)
                 self.buttons[name] = (int(x), int(y), int(w), int(h), state == "sensitive")
+                self.button_labels[name] = unescape(label)
 
     def text(self):
         return "\n".join(list(self.labels.values()) + list(self.entries.values()))
 
 
 class Desktop:
-    def __init__(self, wm=False, countdown=60, user=None):
+    def __init__(self, wm=False, countdown=60, user=None, language=None):
         """USER: "nobody" runs the session bus and the applet as that user (the display is
-        open to every local user)."""
+        open to every local user). LANGUAGE: the applet speaks it, from the build's
+        catalogues."""
         as_user = NOBODY if user == "nobody" else []
         self.dir = tempfile.mkdtemp(prefix="systrace-gui-")
         os.chmod(self.dir, 0o777)
@@ -83,6 +86,8 @@ class Desktop:
             raise AssertionError("Xvfb did not start")
         self.env = dict(os.environ, DISPLAY=f":{number}", NO_AT_BRIDGE="1", GDK_BACKEND="x11",
                         SYSTRACE_APPLET_DUMP=self.dump_path, LC_ALL="C.UTF-8")
+        if language:
+            self.env.update(LANGUAGE=language, SYSTRACE_LOCALEDIR=os.environ["LOCALEDIR"])
         if wm:
             self.procs.append(subprocess.Popen(["openbox", "--sm-disable"], env=self.env,
                                                stdout=subprocess.DEVNULL,

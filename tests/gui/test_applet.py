@@ -101,6 +101,27 @@ def always_allow_appends_the_rule_to_the_policy():
 
 
 @test
+def the_window_speaks_french():
+    need_desktop()
+    desk = Desktop(language="fr")
+    path, line = fresh()
+    s = asked(["mkdir", path])
+    try:
+        dump = desk.wait_ready(path)
+        desk.screenshot("french")
+        labels = dump.button_labels
+        eq((labels["allow_button"], labels["deny_button"]), ("_Autoriser", "_Refuser"),
+           "the buttons")
+        contains(dump.text(), "veut créer ou modifier", "the call in plain words")
+        contains(dump.labels["countdown_label"], "Refusé une fois", "the countdown")
+        desk.click(dump, "deny_button")
+        eq(s.expect(("mkdir",)), line + " EPERM", "denied")
+    finally:
+        s.close()
+        desk.close()
+
+
+@test
 def always_deny_appends_a_deny_rule():
     need_desktop()
     got, line, d, path = answer_with("always_deny_button", shot="always-deny")
