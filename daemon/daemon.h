@@ -96,6 +96,7 @@ struct daemon {
     struct config cfg;
     struct log *log;
     uint64_t started_ns;
+    uint64_t stop_refused_ns; /* when a stop signal was last refused (attached sessions) */
 
     struct session *sessions;
     unsigned next_session;

@@ -12,6 +12,7 @@
 #include "busmsg.h"
 #include "daemon.h"
 #include "i18n.h"
+#include "policy.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG GLOBAL_POLICY_DIR "/systraced.conf"
@@ -33,6 +34,37 @@ static void usage(FILE *out)
             DEFAULT_CONFIG);
 }
 
+/* A second stop signal within this time stops a daemon that attached sessions keep. */
+#define FORCE_WINDOW_NS (10 * 1000000000ull)
+
+/* Whether the daemon may stop now. Attached processes have no launcher holding a copy of their
+ * listener: once the daemon is gone every call their filter sends up fails with ENOSYS, for the
+ * rest of their lives. So the first stop signal while any exists is refused, naming them. */
+static bool may_stop(struct daemon *d)
+{
+    struct buf who = {0};
+    unsigned n = 0;
+    for (struct session *s = d->sessions; s; s = s->next)
+        if (s->attached_process && !s->ending) {
+            _cleanup_free_ char *exe = pol_quote(s->exe ? s->exe : "?");
+            buf_printf(&who, "%s%d (%s)", n++ ? ", " : "", s->pid, exe);
+        }
+    uint64_t now = loop_now_ns();
+    bool ok = n == 0 || (d->stop_refused_ns && now - d->stop_refused_ns < FORCE_WINDOW_NS);
+    if (n && !ok) {
+        d->stop_refused_ns = now;
+        log_event(d->log,
+                  "systraced: not stopping: %u attached process%s would fail every supervised "
+                  "call with ENOSYS once the daemon is gone: %s; end %s, or send the signal "
+                  "again within 10 seconds to stop anyway",
+                  n, n == 1 ? "" : "es", who.data, n == 1 ? "it" : "them");
+    } else if (n) {
+        log_event(d->log, "systraced: stopping anyway: the calls of %s will fail", who.data);
+    }
+    buf_free(&who);
+    return ok;
+}
+
 static void on_signal(void *data, uint32_t events)
 {
     struct daemon *d = data;
@@ -46,6 +78,8 @@ static void on_signal(void *data, uint32_t events)
             free(error);
             return;
         }
+        if (!may_stop(d))
+            return;
         log_event(d->log, "systraced: signal %u, stopping", si.ssi_signo);
         loop_quit(d->loop);
     }

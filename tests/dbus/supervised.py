@@ -1,5 +1,6 @@
 """supervised.py: a real program handed to systraced by st-supervise, for the tests that run
 under scripts/with-daemon (tests/dbus, tests/gui)."""
+import atexit
 import os
 import select
 import signal
@@ -81,3 +82,62 @@ class Session:
                 f.close()
             except (BrokenPipeError, OSError):
                 pass
+
+
+class Daemon:
+    """The systraced that scripts/with-daemon started, which a test may kill and start again (the
+    new one is stopped when the test ends)."""
+
+    def __init__(self):
+        self.pid = int(os.environ.get("SYSTRACED_PID", "0"))
+        self.proc = None
+        atexit.register(self._stop)
+
+    @staticmethod
+    def owned():
+        p = subprocess.run(["busctl", f"--address={os.environ['DBUS_SYSTEM_BUS_ADDRESS']}",
+                            "status", "org.systrace.Daemon1"],
+                           capture_output=True, text=True, timeout=10)
+        return p.returncode == 0
+
+    def log(self):
+        with open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log")) as f:
+            return f.read()
+
+    def alive(self):
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return not self.proc or self.proc.poll() is None
+
+    def kill(self, sig=signal.SIGKILL):
+        """SIG (SIGKILL: mid-session, no chance to clean anything up); waits for the end."""
+        os.kill(self.pid, sig)
+        if self.proc:
+            self.proc.wait(timeout=20)
+        deadline = time.time() + 10
+        while self.owned():
+            if time.time() > deadline:
+                raise AssertionError("the daemon's name outlived it")
+            time.sleep(0.05)
+
+    def start(self):
+        log = open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log"), "a")
+        self.proc = subprocess.Popen([os.environ["SYSTRACED"], "-e", "-c",
+                                      os.environ["SYSTRACED_CONF"]], stderr=log)
+        self.pid = self.proc.pid
+        deadline = time.time() + 10
+        while not self.owned():
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise AssertionError("systraced did not start again")
+            time.sleep(0.05)
+
+    def _stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

@@ -13,6 +13,7 @@ import tempfile
 import time
 
 from lib import Skip, Terminal, contains, eq, main, need_root, test
+from supervised import Daemon
 
 SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
 SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
@@ -21,7 +22,7 @@ THREADS = os.path.realpath(os.path.join(HELPERS, "st-threads"))
 INJECT = os.path.join(HELPERS, "st-inject")
 BIT32 = os.path.join(HELPERS, "st-32bit")
 BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-DAEMON_PID = int(os.environ.get("SYSTRACED_PID", "0"))
+DAEMON = Daemon()
 NOBODY = [shutil.which("setpriv") or "/usr/bin/setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
 SCRATCH = tempfile.mkdtemp(prefix="systrace-attach-")
 os.chmod(SCRATCH, 0o777)
@@ -68,8 +69,8 @@ def busctl(*args, user=None):
 
 def daemon_alive():
     try:
-        if DAEMON_PID:
-            os.kill(DAEMON_PID, 0)
+        if DAEMON.pid and not DAEMON.alive():
+            raise AssertionError("systraced is gone")
         eq(ctl("status").returncode, 0, "the daemon answers")
     except Exception:
         log = os.path.join(os.environ.get("SYSTRACE_BUS_DIR", "/nonexistent"), "systraced.log")
@@ -457,6 +458,31 @@ def a_32bit_process_and_gone_processes_are_refused():
         if r.returncode != 0 and not any(w in r.stderr for w in ("no process", "ended", "gone")):
             raise AssertionError(f"attach to an ending process: {r.stderr}")
     daemon_alive()
+
+
+@test
+def the_daemon_refuses_once_to_stop_while_a_process_is_attached():
+    need_bus()
+    d = policy_dir()
+    p = Program(extra=0)
+    try:
+        r = busctl("Attach", "ia{sv}", str(p.pid), "2", "mode", "s", "enforce",
+                   "policy-dir", "s", d)
+        eq(r.returncode, 0, r.stderr)
+        os.kill(DAEMON.pid, signal.SIGTERM)
+        time.sleep(1)
+        eq(DAEMON.alive(), True, "still running after one SIGTERM")
+        contains(DAEMON.log(), f"not stopping: 1 attached process would fail", "it says why")
+        contains(DAEMON.log(), f"{p.pid} (\"{THREADS}\")", "and names the process")
+        path = os.path.join(SCRATCH, "while-refusing")
+        p.send(f"mkdir {path}")
+        eq(p.expect("mkdir "), f"mkdir {path}: Operation not permitted", "still enforced")
+        DAEMON.kill(signal.SIGTERM)
+        contains(DAEMON.log(), "stopping anyway", "a second SIGTERM stops it")
+        DAEMON.start()
+        daemon_alive()
+    finally:
+        p.close()
 
 
 main()

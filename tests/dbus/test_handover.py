@@ -1,7 +1,6 @@
 """test_handover.py: the launcher (systrace) handing its session to systraced on a private system
 bus (run under scripts/with-daemon), and taking it back when the daemon dies. Real launcher, real
 daemon, real programs (st-helper), real clients (systracectl attach on a pseudo-terminal)."""
-import atexit
 import os
 import select
 import signal
@@ -10,6 +9,7 @@ import tempfile
 import time
 
 from lib import Skip, Terminal, contains, eq, main, need_root, test
+from supervised import Daemon
 
 SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
 SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
@@ -19,12 +19,12 @@ BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
 CONF = os.environ.get("SYSTRACED_CONF")
 SCRATCH = tempfile.mkdtemp(prefix="systrace-handover-scratch-")
 _n = [0]
-daemon = {"pid": int(os.environ.get("SYSTRACED_PID", "0")), "proc": None}
+daemon = Daemon()
 
 
 def need_bus():
     need_root()
-    if not BUS or not CONF or not daemon["pid"]:
+    if not BUS or not CONF or not daemon.pid:
         raise Skip("no private bus: run under scripts/with-daemon")
 
 
@@ -42,42 +42,6 @@ def set_conf(text):
         f.write(text)
     p = ctl("reload")
     eq(p.returncode, 0, p.stderr)
-
-
-def daemon_owned():
-    p = subprocess.run(["busctl", f"--address={BUS}", "status", "org.systrace.Daemon1"],
-                       capture_output=True, text=True, timeout=10)
-    return p.returncode == 0
-
-
-def kill_daemon():
-    """SIGKILL, mid-session: no chance to clean anything up."""
-    os.kill(daemon["pid"], signal.SIGKILL)
-    if daemon["proc"]:
-        daemon["proc"].wait()
-    deadline = time.time() + 10
-    while daemon_owned():
-        if time.time() > deadline:
-            raise AssertionError("the daemon's name outlived it")
-        time.sleep(0.05)
-
-
-def start_daemon():
-    log = open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log"), "a")
-    proc = subprocess.Popen([os.environ["SYSTRACED"], "-e", "-c", CONF], stderr=log)
-    daemon.update(pid=proc.pid, proc=proc)
-    deadline = time.time() + 10
-    while not daemon_owned():
-        if time.time() > deadline or proc.poll() is not None:
-            raise AssertionError("systraced did not start again")
-        time.sleep(0.05)
-
-
-@atexit.register
-def _stop_our_daemon():
-    if daemon["proc"] and daemon["proc"].poll() is None:
-        daemon["proc"].terminate()
-        daemon["proc"].wait()
 
 
 def policy_dir_for(*commands, terminal=False):
@@ -199,7 +163,7 @@ def without_a_daemon_the_launcher_supervises_in_process():
     finally:
         l.close()
     # A bus on which nobody owns the daemon's name.
-    kill_daemon()
+    daemon.kill()
     try:
         p2 = fresh_path()
         l = Launcher(["-a", "-d", d], ["mkdir", p2])
@@ -210,7 +174,7 @@ def without_a_daemon_the_launcher_supervises_in_process():
         finally:
             l.close()
     finally:
-        start_daemon()
+        daemon.start()
 
 
 @test
@@ -257,7 +221,7 @@ def a_daemon_killed_mid_question_leaves_nothing_permitted():
         l.go()
         contains(t.read_until("Answer:"), "mkdir", "the daemon asks the attached terminal")
         l.quiet("mkdir", 0.5)  # the call waits for the answer
-        kill_daemon()
+        daemon.kill()
         contains(l.expect(("systrace: systraced went away",)), "(1 waiting calls asked again)",
                  "the launcher took the waiting call back")
         # Enforce mode in-process: the call the daemon held is decided again, by the policy.
@@ -270,7 +234,7 @@ def a_daemon_killed_mid_question_leaves_nothing_permitted():
         if t and t.status is None:
             os.kill(t.pid, signal.SIGKILL)
             os.waitpid(t.pid, 0)
-        start_daemon()
+        daemon.start()
 
 
 @test
@@ -303,7 +267,7 @@ def a_question_on_the_terminal_is_asked_again_when_the_daemon_dies():
         first = t.read_until("Answer:")
         contains(first, "supervised by systraced", "handed over")
         contains(first, "mkdir", "asked through the daemon")
-        kill_daemon()
+        daemon.kill()
         again = t.read_until("Answer:")
         contains(again, "systraced went away", "says so")
         contains(again, "mkdir", "the launcher asks the same call again")
@@ -313,7 +277,7 @@ def a_question_on_the_terminal_is_asked_again_when_the_daemon_dies():
     finally:
         if t.status is None:
             os.kill(t.pid, signal.SIGKILL)
-        start_daemon()
+        daemon.start()
 
 
 INETD = "/usr/sbin/inetd"
