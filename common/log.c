@@ -1,7 +1,10 @@
 /* log.c: where decisions are written. A program that loops on a denied call must not fill the
  * disk: the same line is written at most BURST times a second, then counted, and the count is
  * written when that second is over (at the line's next occurrence or another's in its slot, or
- * at the close). */
+ * at the close). A program that makes a different denied call each time is held to a volume:
+ * VOLUME_BURST lines at once, then VOLUME_RATE a second; what is held back is counted and the
+ * count written with the next line let through (or at the close). Each view of a log (one a
+ * daemon session) has its own limits and shares the sink. */
 #include "log.h"
 
 #include <fcntl.h>
@@ -16,6 +19,9 @@
 #define WINDOW_NS 1000000000ull
 #define SLOTS     64
 
+#define VOLUME_BURST 1000
+#define VOLUME_RATE  100
+
 /* The lines seen lately, by hash. */
 struct recent {
     char *text;
@@ -25,10 +31,16 @@ struct recent {
 };
 
 struct log {
+    struct log *sink; /* where lines go: itself, or the log this is a view of */
+    char *name;       /* a view's, at the start of its own lines ("session 3") */
     enum log_target target;
     int fd;
-    pthread_mutex_t lock; /* the fields below, and the writes */
+    pthread_mutex_t lock; /* the fields below, and the sink's writes */
     struct recent recent[SLOTS];
+    double tokens;      /* lines that may be written now (up to VOLUME_BURST) */
+    uint64_t refill_ns; /* when TOKENS was last topped up */
+    unsigned long held; /* lines not written for the volume since the last one written */
+    uint64_t closed_ns; /* the volume ran out then: nothing for a second (one count a second) */
 };
 
 /* 0 when the syslog socket accepts a connection (as syslog(3) makes one), or the errno. */
@@ -51,8 +63,10 @@ static int syslog_reachable(void)
 int log_open(enum log_target target, const char *path, struct log **ret)
 {
     struct log *l = xcalloc(1, sizeof(*l));
+    l->sink = l;
     l->target = target;
     l->fd = -1;
+    l->tokens = VOLUME_BURST;
     pthread_mutex_init(&l->lock, NULL);
     if (target == LOG_TO_FILE) {
         l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
@@ -92,6 +106,30 @@ static void flush_suppressed(struct log *log, struct recent *r)
     write_line(log, line);
 }
 
+struct log *log_view(struct log *log, const char *name)
+{
+    struct log *v = xcalloc(1, sizeof(*v));
+    v->sink = log->sink;
+    v->name = xstrdup(name);
+    v->target = log->target;
+    v->fd = -1;
+    v->tokens = VOLUME_BURST;
+    pthread_mutex_init(&v->lock, NULL);
+    return v;
+}
+
+/* Writes how many lines the volume held back, if any; LOG->lock held. */
+static void flush_held(struct log *log)
+{
+    if (!log->held)
+        return;
+    _cleanup_free_ char *line =
+        xasprintf("%s%s%lu lines held back, not written: more than %u lines a second",
+                  log->name ? log->name : "", log->name ? ": " : "", log->held, VOLUME_RATE);
+    log->held = 0;
+    write_line(log, line);
+}
+
 void log_close(struct log *log)
 {
     if (!log)
@@ -101,18 +139,25 @@ void log_close(struct log *log)
         flush_suppressed(log, &log->recent[i]);
         free(log->recent[i].text);
     }
+    flush_held(log);
     pthread_mutex_unlock(&log->lock);
-    if (log->fd >= 0)
-        close(log->fd);
-    if (log->target == LOG_TO_SYSLOG)
-        closelog();
+    if (log->sink == log) {
+        if (log->fd >= 0)
+            close(log->fd);
+        if (log->target == LOG_TO_SYSLOG)
+            closelog();
+    }
     pthread_mutex_destroy(&log->lock);
+    free(log->name);
     free(log);
 }
 
-/* One line, with the target's prefix; LOG->lock held. */
-static void write_line(struct log *log, const char *text)
+/* One line, with the target's prefix, to LOG's sink; LOG->lock held. */
+static void write_line(struct log *view, const char *text)
 {
+    struct log *log = view->sink;
+    if (log != view)
+        pthread_mutex_lock(&log->lock);
     struct buf b = {0};
     if (log->target == LOG_TO_FILE) {
         char stamp[64];
@@ -130,6 +175,8 @@ static void write_line(struct log *log, const char *text)
         write_all(log->fd >= 0 ? log->fd : STDERR_FILENO, b.data, b.len);
     }
     buf_free(&b);
+    if (log != view)
+        pthread_mutex_unlock(&log->lock);
 }
 
 /* Whether TEXT may be written now (BURST a second at most); LOG->lock held. */
@@ -144,10 +191,24 @@ static bool admit(struct log *log, const char *text)
         free(r->text);
         *r = (struct recent){xstrdup(text), now, 0, 0};
     }
-    if (++r->count <= BURST)
-        return true;
-    r->suppressed++;
-    return false;
+    if (++r->count > BURST) {
+        r->suppressed++;
+        return false;
+    }
+    log->tokens += (double)(now - log->refill_ns) * VOLUME_RATE / WINDOW_NS;
+    if (log->tokens > VOLUME_BURST)
+        log->tokens = VOLUME_BURST;
+    log->refill_ns = now;
+    if (log->tokens < 1 && !log->closed_ns)
+        log->closed_ns = now;
+    if (log->closed_ns && now - log->closed_ns < WINDOW_NS) {
+        log->held++;
+        return false;
+    }
+    log->closed_ns = 0;
+    log->tokens -= 1;
+    flush_held(log);
+    return true;
 }
 
 void log_event(struct log *log, const char *fmt, ...)

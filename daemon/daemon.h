@@ -38,6 +38,7 @@ struct session {
     char **argv;
     size_t argc;
     struct store *store;
+    struct log *log; /* a view of the daemon's, with the session's own volume limits */
     struct filter_plan *plan;
     enum sup_mode mode;
     bool inherit, no_alias;

@@ -187,6 +187,7 @@ static void session_free(struct session *s)
         sup_free(s->sup);
     }
     store_free(s->store);
+    log_close(s->log);
     free(s->plan);
     free(s->groups);
     free(s->user);
@@ -201,7 +202,7 @@ static void session_free(struct session *s)
 static void report_store(void *data, const char *msg)
 {
     struct session *s = data;
-    log_event(s->d->log, "session %u: %s", s->id, msg);
+    log_event(s->log, "session %u: %s", s->id, msg);
 }
 
 /* Checks the paths SPEC names and the caller's session count, and makes the session with its
@@ -246,6 +247,8 @@ struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct
     struct session *s = xcalloc(1, sizeof(*s));
     s->d = d;
     s->id = ++d->next_session;
+    _cleanup_free_ char *log_name = xasprintf("session %u", s->id);
+    s->log = log_view(d->log, log_name); /* one session's flood does not silence the others */
     snprintf(s->path, sizeof(s->path), SYSTRACE_SESSION_DIR "%u", s->id);
     s->uid = spec->owner;
     s->pid = spec->pid;
@@ -304,7 +307,7 @@ int session_begin(struct session *s, int listener, int pidfd, const char *from)
         .listener = listener,
         .mode = s->mode,
         .store = s->store,
-        .log = d->log,
+        .log = s->log,
         .owner = &owner,
         .inherit = s->inherit,
         .no_alias = s->no_alias,

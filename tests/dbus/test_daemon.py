@@ -3,6 +3,7 @@ real clients: st-supervise (a launcher handing over a real program), systracectl
 and forged calls, and a second user (nobody, through setpriv) for the authorisation matrix."""
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -20,7 +21,7 @@ def call():
     return ["mkdir", path], f"mkdir {path}:"
 
 from lib import Skip, Terminal, contains, eq, main, need_root, test
-from supervised import HELPER, NOBODY, Session
+from supervised import HELPER, NOBODY, Daemon, Session
 
 SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
 BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
@@ -429,6 +430,31 @@ def a_bad_settings_file_is_refused_on_reload():
     eq(p.returncode, 1, "refused")
     contains(p.stderr, ":1: ask-timeout: must be a number", "names the line")
     set_conf("")
+
+
+@test
+def one_sessions_flood_of_denials_does_not_silence_another():
+    need_bus()
+    flood = os.path.join(SCRATCH, "flood-")
+    words, prefix = call()
+    a = Session(["mkdir-many", flood, "5000"])  # enforce, no policy: each mkdir denied
+    try:
+        eq(a.expect(("mkdir-many",)), f"mkdir-many {flood}: 5000 of 5000 failed", "denied")
+        eq(a.wait(), 0, "exit")
+    finally:
+        a.close()
+    b = Session(words)
+    try:
+        eq(b.expect(("mkdir",)), prefix + " EPERM", "denied")
+        eq(b.wait(), 0, "exit")
+    finally:
+        b.close()
+    log = Daemon().log()
+    flooded = log.count(f'filename="{flood}')
+    eq(1000 <= flooded < 2000, True, f"{flooded} of the flood's 5000 denials logged")
+    held = sum(int(n) for n in re.findall(rf"session {a.id}: (\d+) lines held back", log))
+    eq(flooded + held, 5000, "the rest counted")
+    contains(log, f'filename="{words[1]}"', "the other session's denial is logged")
 
 
 if __name__ == "__main__":

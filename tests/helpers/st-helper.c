@@ -3,6 +3,7 @@
  * command line is malformed.
  *
  *   open PATH | creat PATH | stat PATH | unlink PATH | mkdir PATH | getppid | getpid
+ *   mkdir-many PREFIX N (mkdir PREFIX0 … PREFIX<N-1>; prints how many failed)
  *   connect IP PORT | bind IP PORT | socket inet|inet6|unix | sendmsg IP PORT (UDP "hello")
  *   exec PATH [ARGS… --] | spawn PATH [ARGS… --] (fork, exec, wait)
  *   fork N (N children that each call getppid and exit) | threads N (N threads calling getppid)
@@ -188,6 +189,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(cmd, "mkdir")) {
             result(cmd, a, mkdir(a, 0755));
             i++;
+        } else if (!strcmp(cmd, "mkdir-many")) {
+            long n = atol(argv[i + 1]), failed = 0;
+            char path[4096];
+            for (long k = 0; k < n; k++) {
+                snprintf(path, sizeof(path), "%s%ld", a, k);
+                failed += mkdir(path, 0755) < 0;
+            }
+            printf("mkdir-many %s: %ld of %ld failed\n", a, failed, n);
+            i += 2;
         } else if (!strcmp(cmd, "getppid") || !strcmp(cmd, "getpid")) {
             long r = syscall(!strcmp(cmd, "getppid") ? SYS_getppid : SYS_getpid);
             result(cmd, "", r);

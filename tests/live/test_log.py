@@ -92,5 +92,22 @@ def with_syslog_the_log_goes_there(sb):
         server.close()
 
 
+@with_sandbox
+def a_flood_of_distinct_denials_is_held_to_a_volume_and_counted(sb):
+    sb.learn([HELPER, "getppid"])
+    prefix = sb.path("flood-")
+    n = 20000
+    p = sb.enforce([HELPER, "mkdir-many", prefix, str(n)])
+    eq(p.stdout.strip(), f"mkdir-many {prefix}: {n} of {n} failed", "every mkdir denied")
+    lines = sb.log_lines()
+    denials = [l for l in lines if "decision=deny" in l]
+    # A thousand at once, then a hundred a second: the run takes a few seconds at most.
+    eq(1000 <= len(denials) < 3000, True, f"{len(denials)} denials written of {n}")
+    held = [int(l.split("]: ", 1)[1].split()[0]) for l in lines
+            if "lines held back, not written: more than 100 lines a second" in l]
+    eq(len(held) >= 1, True, "the count of what was held back is written")
+    eq(sum(held) + len(denials), n, "every denial is written or counted")
+
+
 if __name__ == "__main__":
     sys.exit(main())
