@@ -315,13 +315,10 @@ def wait_listening(port, what, timeout=10):
     raise AssertionError(f"{what} does not listen on {port}")
 
 
-@test
-def the_seed_walkthrough_runs_through_the_daemon():
-    """inetd (openbsd-inetd) serving ident (ident2) on a test port, its policy learned, the exec
-    rule of ident2 removed; then enforced through systraced: listed, attached to, asked, answered
-    "always permit", and enforced again once detached. A second service, never learned, shows the
-    enforcement."""
-    need_bus()
+def learned_inetd():
+    """inetd serving ident (ident2) and echo on test ports, its policy learned in-process with
+    one ident request, the exec rule of ident2 removed: (inetd's command, its policy file, the
+    policy directory, the ident port, the echo port)."""
     if not (os.access(INETD, os.X_OK) and os.access(IDENT, os.X_OK)):
         raise Skip("openbsd-inetd and ident2 are needed (scripts/install-deps)")
     work = tempfile.mkdtemp(prefix="systrace-walkthrough-")
@@ -332,8 +329,6 @@ def the_seed_walkthrough_runs_through_the_daemon():
         f.write(f"127.0.0.1:{ident_port} stream tcp nowait root {IDENT} ident2 -a -s\n"
                 f"127.0.0.1:{echo_port} stream tcp nowait root /bin/echo echo hello\n")
     inetd = [INETD, "-d", conf]
-
-    # Learning, in-process: one ident request.
     learn = subprocess.Popen([SYSTRACE, "-A", "-d", policies, *inetd], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -346,10 +341,40 @@ def the_seed_walkthrough_runs_through_the_daemon():
     contains(learned, f"policy written: {policy}", "inetd's policy learned")
     with open(policy) as f:
         text = f.read()
-    exec_rule = f'\tnative-execve: filename eq "{IDENT}" then permit\n'
-    contains(text, exec_rule, "the exec of ident2 was learned")
+    contains(text, EXEC_RULE, "the exec of ident2 was learned")
     with open(policy, "w") as f:
-        f.write(text.replace(exec_rule, ""))
+        f.write(text.replace(EXEC_RULE, ""))
+    return inetd, policy, policies, ident_port, echo_port
+
+
+EXEC_RULE = f'\tnative-execve: filename eq "{IDENT}" then permit\n'
+
+
+def asked_then_permitted_always(t, ident_port, policy):
+    """An ident request waits on TERMINAL's question about inetd's exec of ident2 until it is
+    answered "permit": then it is served, and the rule is in POLICY."""
+    from concurrent.futures import ThreadPoolExecutor
+    pool = ThreadPoolExecutor(1)
+    answer = pool.submit(request, ident_port)
+    q = t.read_until("Answer:")
+    contains(q, f"{INETD}", "the question names inetd")
+    contains(q, f'execve: filename "{IDENT}"', "its uncovered call")
+    time.sleep(0.5)
+    assert not answer.done(), f"the service answered before the question: {answer.result()}"
+    t.answer("permit")
+    contains(answer.result(timeout=20), "USERID", "ident answers once permitted")
+    with open(policy) as f:
+        contains(f.read(), EXEC_RULE.strip(), "the rule is appended to inetd's policy")
+
+
+@test
+def the_seed_walkthrough_runs_through_the_daemon():
+    """inetd (openbsd-inetd) serving ident (ident2) on a test port, its policy learned, the exec
+    rule of ident2 removed; then enforced through systraced: listed, attached to, asked, answered
+    "always permit", and enforced again once detached. A second service, never learned, shows the
+    enforcement."""
+    need_bus()
+    inetd, policy, policies, ident_port, echo_port = learned_inetd()
 
     l = Launcher(["-a", "-d", policies], inetd[1:], program=inetd[0])
     t = None
@@ -361,19 +386,7 @@ def the_seed_walkthrough_runs_through_the_daemon():
         wait_listening(ident_port, "inetd, enforced")
         t = Terminal([SYSTRACECTL, "attach", str(l.pid)])
         t.read_until("Ctrl-C detaches")
-        from concurrent.futures import ThreadPoolExecutor
-        pool = ThreadPoolExecutor(1)
-        answer = pool.submit(request, ident_port)
-        q = t.read_until("Answer:")
-        contains(q, f"{INETD}", "the question names inetd")
-        contains(q, f'execve: filename "{IDENT}"', "its uncovered call")
-        time.sleep(0.5)
-        assert not answer.done(), f"the service answered before the question: {answer.result()}"
-        t.answer("permit")
-        contains(answer.result(timeout=20), "USERID", "ident answers once permitted")
-        with open(policy) as f:
-            contains(f.read(), f'native-execve: filename eq "{IDENT}" then permit',
-                     "the rule is appended to inetd's policy")
+        asked_then_permitted_always(t, ident_port, policy)
         os.kill(t.pid, signal.SIGINT)
         t.wait()
         contains(t.out.decode(), "detached", "Ctrl-C")
@@ -391,6 +404,38 @@ def the_seed_walkthrough_runs_through_the_daemon():
         if t and t.status is None:
             os.kill(t.pid, signal.SIGKILL)
             os.waitpid(t.pid, 0)
+
+
+@test
+def the_seed_walkthrough_with_inetd_started_alone_and_systrace_p():
+    """inetd started without systrace, then `systrace -p PID /usr/sbin/inetd` from a terminal:
+    nothing happens until inetd makes an uncovered call; then the question comes, inetd waits,
+    and "permit" lets it go on and is written to the policy."""
+    need_bus()
+    inetd, policy, policies, ident_port, echo_port = learned_inetd()
+    alone = subprocess.Popen(inetd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+    t = None
+    try:
+        wait_listening(ident_port, "inetd, alone")
+        t = Terminal([SYSTRACE, "-d", policies, "-p", str(alone.pid), INETD])
+        contains(t.read_until("[y/N]"), "rest of its life", "the warning first")
+        t.answer("y")
+        contains(t.read_until("Ctrl-C detaches"), f"process {alone.pid} attached", "attached")
+        time.sleep(0.5)
+        assert "Answer:" not in t.out.decode(errors="replace"), "nothing asked before a request"
+        asked_then_permitted_always(t, ident_port, policy)
+        contains(request(ident_port), "USERID", "the rule permits from now on, unasked")
+        os.kill(t.pid, signal.SIGINT)
+        t.wait()
+        contains(request(ident_port), "USERID", "detached: inetd goes on")
+        eq(alone.poll(), None, "inetd still runs")
+    finally:
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+            os.waitpid(t.pid, 0)
+        os.killpg(alone.pid, signal.SIGKILL)
+        alone.wait()
 
 
 if __name__ == "__main__":
