@@ -572,13 +572,29 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
     busloop_attach(conn, l.loop, &bl);
     loop_run(l.loop);
     busloop_detach(bl);
-    /* Leaving: the daemon hands any question still here to the next agent. */
     _cleanup_free_ char *error = NULL;
+    /* A process this terminal attached to in ask mode has nobody else to ask: it runs on
+     * unsupervised, as after OpenBSD's systrace -p ends (an enforce session goes on). */
+    bool release = attach && (!attach->mode || streq(attach->mode, "ask"));
+    if (release) {
+        DBusMessage *m = busclient_method(session, IFACE_SESSION1, SESSION1_METHOD_DETACH);
+        release = busclient_call(conn, m, 5000, &reply, &error) == 0;
+        if (release)
+            dbus_message_unref(reply);
+    }
+    /* Leaving: the daemon hands any question still here to the next agent. */
+    free(error);
+    error = NULL;
     DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_UNREGISTERAGENT);
     dbus_message_append_args(m, DBUS_TYPE_OBJECT_PATH, &path, DBUS_TYPE_INVALID);
     if (busclient_call(conn, m, 5000, &reply, &error) == 0)
         dbus_message_unref(reply);
-    if (session && l.status == 0)
+    if (release && l.status == 0)
+        fprintf(stderr,
+                _("systracectl: detached: process %d runs on with every call permitted (it keeps "
+                  "the filter)\n"),
+                attach->pid);
+    else if (session && l.status == 0)
         fprintf(stderr, "%s", _("systracectl: detached\n"));
     termagent_free(ta);
     dbus_connection_remove_filter(conn, on_signal, &l);

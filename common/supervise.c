@@ -1493,8 +1493,23 @@ void sup_detach(struct sup *s)
     bool was = s->detached;
     s->detached = true;
     pthread_mutex_unlock(&s->lock);
-    if (!was)
-        log_event(s->cfg.log, "detached: every call is permitted from now on");
+    if (was)
+        return;
+    log_event(s->cfg.log, "detached: every call is permitted from now on");
+    /* The calls waiting for an answer go on as every later one will. */
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        struct pending *p = s->pending ? take_pending(s, s->pending->token) : NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!p)
+            return;
+        loop_timer_cancel(host_loop(s->host), p->timer);
+        p->timer = NULL;
+        if (s->cfg.asker && s->cfg.asker->cancel)
+            s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, SUP_CANCEL_DETACHED);
+        p->answer = (struct sup_answer){.action = SUP_PERMIT, .scope = SUP_ONCE};
+        post_job(s, answered_job, p);
+    }
 }
 
 void sup_kill(struct sup *s)

@@ -109,6 +109,7 @@ enum sup_cancel_reason {
     SUP_CANCEL_GONE,     /* the process died, or its call was withdrawn */
     SUP_CANCEL_DEADLINE, /* nobody answered in time: denied once */
     SUP_CANCEL_ENDED,    /* the session ends */
+    SUP_CANCEL_DETACHED, /* the session was detached: the call is permitted */
 };
 
 struct sup;
@@ -183,7 +184,8 @@ int sup_answer(struct sup *sup, uint64_t token, const struct sup_answer *a);
 void sup_set_asking(struct sup *sup, bool asking);
 void sup_set_mode(struct sup *sup, enum sup_mode mode);
 enum sup_mode sup_get_mode(struct sup *sup);
-/* Permits everything from now on (the filter cannot be removed): answers without translating. */
+/* Permits everything from now on (the filter cannot be removed): answers without translating.
+ * The calls waiting for an answer are permitted too (cancelled with SUP_CANCEL_DETACHED). */
 void sup_detach(struct sup *sup);
 /* Kills every process of the tree. */
 void sup_kill(struct sup *sup);

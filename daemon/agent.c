@@ -289,6 +289,7 @@ static const char *const cancel_reason[] = {
     [SUP_CANCEL_GONE] = "gone",
     [SUP_CANCEL_DEADLINE] = "timeout",
     [SUP_CANCEL_ENDED] = "ended",
+    [SUP_CANCEL_DETACHED] = "detached",
 };
 
 static void cancel_run(void *data)

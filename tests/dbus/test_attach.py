@@ -5,14 +5,13 @@ process under strace, one with a listener already, a 32-bit one, one that ends) 
 process as it was and the daemon running."""
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from lib import Skip, Terminal, contains, eq, main, need_root, test
+from lib import Lines, Skip, Terminal, contains, eq, main, need_root, test
 from supervised import Daemon
 
 SYSTRACECTL = os.environ.get("SYSTRACECTL", "build/cli/systracectl")
@@ -79,55 +78,20 @@ def daemon_alive():
         raise
 
 
-class Program:
+class Program(Lines):
     """st-threads started alone (not by systrace), fed by a pipe, read line by line."""
 
     def __init__(self, user=None, extra=12, argv=None):
         args = (NOBODY if user else []) + (argv or [THREADS])
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     env=dict(os.environ, ST_THREADS=str(extra)))
-        self.lines, self.partial = [], b""
+        super().__init__(subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          env=dict(os.environ, ST_THREADS=str(extra))))
         ready = self.expect("ready ")
         self.pid = int(ready.split("pid=")[1])
         time.sleep(0.3)  # every thread in its blocking call
 
-    def expect(self, prefix, timeout=15):
-        deadline = time.time() + timeout
-        while True:
-            for i, line in enumerate(self.lines):
-                if line.startswith(prefix):
-                    return self.lines.pop(i)
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {prefix!r}; have {self.lines[-20:]}")
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
-            if r:
-                data = os.read(self.proc.stdout.fileno(), 65536)
-                if not data:
-                    raise AssertionError(f"ended before {prefix!r}; have {self.lines[-20:]}")
-                self.partial += data
-                *done, self.partial = self.partial.split(b"\n")
-                self.lines += [l.decode(errors="replace") for l in done]
-
-    def quiet(self, prefix, seconds):
-        try:
-            line = self.expect(prefix, timeout=seconds)
-        except AssertionError:
-            return
-        raise AssertionError(f"got {line!r}, want nothing yet")
-
-    def send(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-
     def errors(self):
         return [l for l in self.lines if l.startswith("ERROR")]
-
-    def close(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
 
 
 def status(pid, tid=None):

@@ -192,6 +192,19 @@ def kill_and_mode_and_detach_from_systracectl():
         eq(s.wait(), 0, "exit")
     finally:
         s.close()
+    # A call waiting for an answer when the session is detached goes on, permitted.
+    c1, r1 = call()
+    s = Session(["pause", *c1], mode="ask")
+    try:
+        s.expect(("pause: waiting",))
+        s.go()
+        s.quiet("mkdir", 0.5)  # asked, and nobody is there to answer
+        contains(ctl("list").stdout, f"{s.id} ", "listed")
+        eq(ctl("detach", f"%{s.id}").returncode, 0, "detach")
+        eq(s.expect(("mkdir",)), r1 + " ok", "the waiting call is permitted")
+        eq(s.wait(), 0, "exit")
+    finally:
+        s.close()
 
 
 # The authorisation matrix: what nobody may do to root's session (and to their own), by the

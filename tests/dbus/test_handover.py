@@ -2,13 +2,12 @@
 bus (run under scripts/with-daemon), and taking it back when the daemon dies. Real launcher, real
 daemon, real programs (st-helper), real clients (systracectl attach on a pseudo-terminal)."""
 import os
-import select
 import signal
 import subprocess
 import tempfile
 import time
 
-from lib import Skip, Terminal, contains, eq, main, need_root, test
+from lib import Lines, Skip, Terminal, contains, eq, main, need_root, test
 from supervised import Daemon
 
 SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
@@ -61,65 +60,18 @@ def policy_dir_for(*commands, terminal=False):
     return d
 
 
-class Launcher:
+class Launcher(Lines):
     """systrace -v on pipes; its standard error and the program's output as one stream of lines.
     The program waits at each "pause" for a line on its standard input."""
 
     def __init__(self, flags, commands, env=None, program=HELPER):
-        self.proc = subprocess.Popen([SYSTRACE, "-v", *flags, program, *commands],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        self.lines = []
-        self.partial = b""
-
-    @property
-    def pid(self):
-        return self.proc.pid
-
-    def expect(self, prefixes, timeout=20):
-        deadline = time.time() + timeout
-        while True:
-            for i, l in enumerate(self.lines):
-                if l.startswith(prefixes):
-                    return self.lines.pop(i)
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {prefixes}; have {self.lines}")
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
-            if r:
-                data = os.read(self.proc.stdout.fileno(), 65536)
-                if not data:
-                    raise AssertionError(f"ended before {prefixes}; have {self.lines}")
-                self.partial += data
-                *done, self.partial = self.partial.split(b"\n")
-                self.lines += [l.decode(errors="replace") for l in done]
-
-    def quiet(self, prefix, seconds):
-        try:
-            line = self.expect((prefix,), timeout=seconds)
-        except AssertionError:
-            return
-        raise AssertionError(f"got {line!r}, want nothing yet")
+        super().__init__(subprocess.Popen([SYSTRACE, "-v", *flags, program, *commands],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, start_new_session=True,
+                                          env=env))
 
     def go(self):
-        self.proc.stdin.write(b"\n")
-        self.proc.stdin.flush()
-
-    def wait(self, timeout=20):
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self.close()
-
-    def close(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        for f in (self.proc.stdin, self.proc.stdout):
-            try:
-                f.close()
-            except (BrokenPipeError, OSError):
-                pass
+        self.send("")
 
 
 def listed_launchers():
@@ -428,7 +380,10 @@ def the_seed_walkthrough_with_inetd_started_alone_and_systrace_p():
         contains(request(ident_port), "USERID", "the rule permits from now on, unasked")
         os.kill(t.pid, signal.SIGINT)
         t.wait()
-        contains(request(ident_port), "USERID", "detached: inetd goes on")
+        contains(t.out.decode(errors="replace"), f"process {alone.pid} runs on with every call "
+                 "permitted", "Ctrl-C detaches the process, as OpenBSD's systrace -p did")
+        contains(request(ident_port), "USERID", "inetd goes on")
+        contains(request(echo_port), "hello", "unsupervised: the service never learned runs")
         eq(alone.poll(), None, "inetd still runs")
     finally:
         if t and t.status is None:
@@ -436,6 +391,10 @@ def the_seed_walkthrough_with_inetd_started_alone_and_systrace_p():
             os.waitpid(t.pid, 0)
         os.killpg(alone.pid, signal.SIGKILL)
         alone.wait()
+    deadline = time.time() + 10
+    while str(alone.pid) in [l.split()[1] for l in ctl("list").stdout.splitlines() if l.strip()]:
+        assert time.time() < deadline, f"the session outlived inetd: {ctl('list').stdout}"
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":

@@ -190,6 +190,73 @@ class Terminal:
         raise AssertionError("the launcher did not end; output:\n" + self.out.decode(errors="replace"))
 
 
+class Lines:
+    """A started process whose standard output (a pipe) is read line by line without blocking
+    the test; its standard input, when a pipe, takes lines."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.pid = proc.pid
+        self.lines, self.partial = [], b""
+
+    def expect(self, prefixes, timeout=20):
+        """The next line starting with PREFIXES (a string or a tuple); the others are kept."""
+        deadline = time.time() + timeout
+        while True:
+            for i, line in enumerate(self.lines):
+                if line.startswith(prefixes):
+                    return self.lines.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {prefixes!r}; have {self.lines[-20:]}")
+            # Raw reads: a buffered readline would hide lines from select.
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
+            if r:
+                data = os.read(self.proc.stdout.fileno(), 65536)
+                if not data:
+                    raise AssertionError(f"ended before {prefixes!r}; have {self.lines[-20:]}")
+                self.partial += data
+                *done, self.partial = self.partial.split(b"\n")
+                self.lines += [l.decode(errors="replace") for l in done]
+
+    def quiet(self, prefix, seconds):
+        """Asserts that no line starting with PREFIX comes within SECONDS."""
+        try:
+            line = self.expect(prefix, timeout=seconds)
+        except AssertionError:
+            return
+        raise AssertionError(f"got {line!r}, want nothing yet")
+
+    def drain(self, seconds=0.3):
+        """Every line that came within SECONDS."""
+        try:
+            self.expect("\0never", timeout=seconds)
+        except AssertionError:
+            pass
+        return self.lines
+
+    def send(self, line=""):
+        os.write(self.proc.stdin.fileno(), line.encode() + b"\n")
+
+    def wait(self, timeout=20):
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self):
+        """Kills the process's group (it was started in a session of its own) if it runs."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                if f:
+                    f.close()
+            except OSError:
+                pass
+
+
 def main():
     # ST_ONLY=WORD: only the tests whose name contains WORD (for working on one by hand).
     only = os.environ.get("ST_ONLY")

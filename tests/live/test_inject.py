@@ -2,12 +2,11 @@
 the daemon): a process with 16 threads each waiting in a blocking call keeps running correctly
 after the attach, its calls are supervised, and every refusal leaves the process as it was."""
 import os
-import select
 import signal
 import subprocess
 import time
 
-from lib import Skip, contains, eq, main, need_root, test
+from lib import Lines, Skip, contains, eq, main, need_root, test
 
 HELPERS = os.path.dirname(os.environ.get("ST_HELPER", "build/tests/helpers/st-helper"))
 THREADS = os.path.join(HELPERS, "st-threads")
@@ -16,48 +15,13 @@ BIT32 = os.path.join(HELPERS, "st-32bit")
 NOBODY = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
 
 
-class Lines:
-    """A process whose output is read line by line without blocking the test."""
+class Program(Lines):
+    """ARGS started in a session of its own, its output read line by line."""
 
     def __init__(self, args, env=None, stdin=True):
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=env, start_new_session=True)
-        self.lines, self.partial = [], b""
-
-    def expect(self, prefix, timeout=10):
-        deadline = time.time() + timeout
-        while True:
-            for i, line in enumerate(self.lines):
-                if line.startswith(prefix):
-                    return self.lines.pop(i)
-            left = deadline - time.time()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {prefix!r}; have {self.lines}")
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.2))
-            if r:
-                data = os.read(self.proc.stdout.fileno(), 65536)
-                if not data:
-                    raise AssertionError(f"ended before {prefix!r}; have {self.lines}")
-                self.partial += data
-                *done, self.partial = self.partial.split(b"\n")
-                self.lines += [l.decode(errors="replace") for l in done]
-
-    def drain(self, seconds=0.3):
-        try:
-            self.expect("\0never", timeout=seconds)
-        except AssertionError:
-            pass
-        return self.lines
-
-    def send(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def close(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
+        super().__init__(subprocess.Popen(
+            args, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=env, start_new_session=True))
 
 
 def status(pid, tid=None):
@@ -77,7 +41,7 @@ def state(pid):
 
 
 def threads_program(user=None, extra=12):
-    p = Lines((NOBODY if user else []) + [THREADS], env=dict(os.environ, ST_THREADS=str(extra)))
+    p = Program((NOBODY if user else []) + [THREADS], env=dict(os.environ, ST_THREADS=str(extra)))
     ready = p.expect("ready ")
     p.pid = int(ready.split("pid=")[1])
     time.sleep(0.3)  # every thread in its blocking call
@@ -85,7 +49,7 @@ def threads_program(user=None, extra=12):
 
 
 def inject(pid, *calls, deny=False):
-    return Lines([INJECT, *(["--deny"] if deny else []), str(pid), *calls], stdin=False)
+    return Program([INJECT, *(["--deny"] if deny else []), str(pid), *calls], stdin=False)
 
 
 def refused(args, want_errno, want_text):
@@ -266,7 +230,7 @@ def a_shell_waiting_in_sigsuspend_keeps_its_mask_and_signals():
     need_root()
     # dash's wait builtin waits in sigsuspend, with a mask of its own that the kernel puts back
     # when the call ends: the worker thread must not have its mask set.
-    p = Lines(["sh", "-c", 'trap "echo usr1" USR1; sleep 1000 & child=$!; echo ready $$ $child; '
+    p = Program(["sh", "-c", 'trap "echo usr1" USR1; sleep 1000 & child=$!; echo ready $$ $child; '
                'while :; do wait $child; r=$?; [ $r = 138 ] || break; done; echo "done $r"'], stdin=False)
     sup = None
     try:
