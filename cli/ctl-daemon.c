@@ -468,7 +468,8 @@ struct attach_request {
 };
 
 /* Daemon1.Attach with this agent registered for the new session; its path in *RET_PATH. */
-static int attach_process(DBusConnection *conn, const struct attach_request *a, char **ret_path)
+static int attach_process(DBusConnection *conn, const struct attach_request *a, bool fallback,
+                          char **ret_path)
 {
     DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_ATTACH);
     DBusMessageIter it, dict;
@@ -477,6 +478,8 @@ static int attach_process(DBusConnection *conn, const struct attach_request *a, 
     dbus_message_iter_append_basic(&it, DBUS_TYPE_INT32, &pid);
     busmsg_dict_open(&it, &dict);
     busmsg_add_path(&dict, "agent", AGENT_PATH);
+    if (fallback)
+        busmsg_add_bool(&dict, "agent-fallback", true);
     if (a->mode)
         busmsg_add_string(&dict, "mode", a->mode);
     if (a->program)
@@ -495,9 +498,19 @@ static int attach_process(DBusConnection *conn, const struct attach_request *a, 
     return 0;
 }
 
-static int run_agent(DBusConnection *conn, const char *session, bool all, bool monitor, bool answer,
-                     bool json, const struct attach_request *attach)
+/* What a terminal agent registers for: one session (SESSION, or ATTACH's new one) or all. */
+struct agent_request {
+    const char *session;
+    bool all, monitor, answer, json;
+    bool fallback; /* yield to the owner's applet (systrace -p without -t) */
+    const struct attach_request *attach;
+};
+
+static int run_agent(DBusConnection *conn, const struct agent_request *req)
 {
+    const char *session = req->session;
+    bool all = req->all, monitor = req->monitor, answer = req->answer, json = req->json;
+    const struct attach_request *attach = req->attach;
     _cleanup_free_ char *attached = NULL;
     struct live l = {.conn = conn, .session = session, .json = json};
     l.daemon = busclient_daemon_owner(conn);
@@ -537,7 +550,7 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
     DBusMessage *reply;
     if (attach) {
         /* The daemon registers this agent for the new session before its first question. */
-        if (attach_process(conn, attach, &attached) < 0) {
+        if (attach_process(conn, attach, req->fallback, &attached) < 0) {
             termagent_free(ta);
             return 1;
         }
@@ -554,6 +567,8 @@ static int run_agent(DBusConnection *conn, const char *session, bool all, bool m
             busmsg_add_path(&dict, "session", session);
         if (all)
             busmsg_add_bool(&dict, "all", true);
+        if (req->fallback)
+            busmsg_add_bool(&dict, "fallback", true);
         busmsg_add_bool(&dict, "monitor", monitor);
         busmsg_add_bool(&dict, "answer", answer);
         busmsg_dict_close(&it, &dict);
@@ -649,11 +664,11 @@ static bool confirm_attach(pid_t pid)
     return streq(line, "y") || streq(line, "yes") || streq(line, _("y")) || streq(line, _("yes"));
 }
 
-/* attach [--yes] [--mode MODE] [--program PATH] [--policy-dir DIR] PID|%N */
+/* attach [--yes] [--gui] [--mode MODE] [--program PATH] [--policy-dir DIR] PID|%N */
 static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
 {
     struct attach_request a = {0};
-    bool yes = false, bad = false;
+    bool yes = false, gui = false, bad = false;
     const char *target = NULL;
     for (int i = 0; i < argc; i++) {
         const char **value = streq(argv[i], "--mode")         ? &a.mode
@@ -664,6 +679,8 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
             *value = argv[++i];
         else if (streq(argv[i], "--yes"))
             yes = true;
+        else if (streq(argv[i], "--gui"))
+            gui = true;
         else if (!value && !target && argv[i][0] != '-')
             target = argv[i];
         else
@@ -671,7 +688,7 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
     }
     if (!target || bad) {
         fprintf(stderr, "%s",
-                _("systracectl: attach needs one PID or %N (options: --yes, --mode MODE, "
+                _("systracectl: attach needs one PID or %N (options: --yes, --gui, --mode MODE, "
                   "--program PATH, --policy-dir DIR)\n"));
         return EXIT_USAGE;
     }
@@ -679,7 +696,9 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
     if (target[0] == '%')
         return resolve(conn, target, &path) < 0
                    ? 1
-                   : run_agent(conn, path, false, false, true, json, NULL);
+                   : run_agent(conn,
+                               &(struct agent_request){
+                                   .session = path, .answer = true, .json = json, .fallback = gui});
     char *end;
     long pid = strtol(target, &end, 10);
     if (*end || pid <= 0 || pid > 0x7fffffffL) {
@@ -697,7 +716,8 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
         dbus_message_get_args(reply, NULL, DBUS_TYPE_OBJECT_PATH, &found, DBUS_TYPE_INVALID);
         path = xstrdup(found);
         dbus_message_unref(reply);
-        return run_agent(conn, path, false, false, true, json, NULL);
+        return run_agent(conn, &(struct agent_request){
+                                   .session = path, .answer = true, .json = json, .fallback = gui});
     }
     if (r != -ESRCH)
         return fail(target, error);
@@ -713,7 +733,8 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
         fprintf(stderr, "%s", _("systracectl: not attached\n"));
         return 1;
     }
-    return run_agent(conn, NULL, false, false, true, json, &a);
+    return run_agent(
+        conn, &(struct agent_request){.answer = true, .json = json, .fallback = gui, .attach = &a});
 }
 
 static int cmd_monitor(DBusConnection *conn, int argc, char **argv, bool json)
@@ -736,7 +757,8 @@ static int cmd_monitor(DBusConnection *conn, int argc, char **argv, bool json)
     dbus_message_iter_init(reply, &it);
     bool privileged = busclient_dict_uint(&it, "privileged", 0) != 0;
     dbus_message_unref(reply);
-    return run_agent(conn, NULL, privileged, true, answer, json, NULL);
+    return run_agent(conn, &(struct agent_request){
+                               .all = privileged, .monitor = true, .answer = answer, .json = json});
 }
 
 static const struct {

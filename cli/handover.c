@@ -132,6 +132,7 @@ static int register_agent(struct handover *h, char **ret_error)
     dbus_message_iter_append_basic(&it, DBUS_TYPE_OBJECT_PATH, &path);
     busmsg_dict_open(&it, &dict);
     busmsg_add_path(&dict, "session", h->session);
+    busmsg_add_bool(&dict, "fallback", h->o.agent_fallback);
     busmsg_dict_close(&it, &dict);
     DBusMessage *reply;
     int r = busclient_call(h->conn, m, SUPERVISE_TIMEOUT_MS, &reply, ret_error);

@@ -26,7 +26,8 @@ struct handover_options {
     const char *const *files;
     size_t n_files;
     bool no_user, inherit, no_alias;
-    int agent_fd; /* >= 0: a terminal that answers the session's questions (systrace -t) */
+    int agent_fd;        /* >= 0: a terminal that answers the session's questions (systrace -t) */
+    bool agent_fallback; /* the terminal yields to the owner's applet (-t was not given) */
     /* Called once, on the loop's thread, when the daemon is gone (its name lost its owner, the
      * bus connection broke). The callee may free the handover from a posted job, not from it. */
     void (*gone)(void *data);

@@ -528,6 +528,7 @@ static bool hand_over(struct run *run, const struct options *o, const char *prog
         .inherit = o->inherit,
         .no_alias = o->no_alias,
         .agent_fd = tty,
+        .agent_fallback = !o->terminal,
         .gone = daemon_gone,
         .data = run,
     };
@@ -567,6 +568,8 @@ static int attach_through_daemon(const struct options *o)
     size_t k = 0;
     args[k++] = ctl;
     args[k++] = "attach";
+    if (!o->terminal)
+        args[k++] = "--gui"; /* the applet asks when it runs, as OpenBSD's GUI did without -t */
     if (o->mode_set) {
         args[k++] = "--mode";
         args[k++] = sup_mode_name(o->mode);

@@ -149,29 +149,40 @@ static bool tried(const struct question *q, const char *owner)
 }
 
 /* The agent next in line for a question of S, or NULL. */
+/* The rank of A for a question of S: 3 attached to it, 2 an operator's for all sessions, 1 the
+ * owner's own (the applet), 0 none. */
+static int agent_rank(const struct agent *a, const struct session *s)
+{
+    /* An agent attached to a session also answers the sessions attached along with it (the
+     * descendants of an attached process). */
+    bool attached = a->session == s->id || (s->group && a->session == s->group);
+    if (attached && auth_allowed(AUTH_ANSWER, a->uid, a->privileged, s->uid))
+        return 3;
+    if (a->kind.all && a->privileged)
+        return 2;
+    if (!a->session && !a->kind.all && a->uid == s->uid)
+        return 1;
+    return 0;
+}
+
 static struct agent *next_agent(struct daemon *d, struct session *s, const struct question *q)
 {
-    struct agent *best = NULL;
+    struct agent *best = NULL, *own = NULL;
     int best_rank = 0;
     for (struct agent *a = d->agents; a; a = a->next) {
-        if (!a->answer || tried(q, a->owner))
+        if (!a->kind.answer || tried(q, a->owner))
             continue;
-        int rank = 0;
-        /* An agent attached to a session also answers the sessions attached along with it
-         * (the descendants of an attached process). */
-        bool attached = a->session == s->id || (s->group && a->session == s->group);
-        if (attached && auth_allowed(AUTH_ANSWER, a->uid, a->privileged, s->uid))
-            rank = 3;
-        else if (a->all && a->privileged)
-            rank = 2;
-        else if (!a->session && !a->all && a->uid == s->uid)
-            rank = 1;
+        int rank = agent_rank(a, s);
         if (rank > best_rank || (rank && rank == best_rank && a->serial > best->serial)) {
             best = a;
             best_rank = rank;
         }
+        if (rank == 1 && (!own || a->serial > own->serial))
+            own = a;
     }
-    return best;
+    /* A fallback (the launcher's terminal when -t was not asked for) yields to the owner's
+     * applet, as OpenBSD's systrace asked in its GUI unless told -t. */
+    return best && best->kind.fallback && own ? own : best;
 }
 
 static void route(struct daemon *d, struct question *q);
@@ -392,7 +403,7 @@ void agent_monitor_event(struct daemon *d, struct session *s, const char *kind, 
     if (!d->monitors)
         return;
     for (struct agent *a = d->agents; a; a = a->next) {
-        if (!a->monitor || !auth_allowed(AUTH_SEE, a->uid, a->privileged, s->uid))
+        if (!a->kind.monitor || !auth_allowed(AUTH_SEE, a->uid, a->privileged, s->uid))
             continue;
         DBusMessage *sig =
             dbus_message_new_signal(SYSTRACE_BUS_PATH, IFACE_DAEMON1, DAEMON1_SIGNAL_DECISION);
@@ -415,7 +426,7 @@ void agent_monitor_event(struct daemon *d, struct session *s, const char *kind, 
 
 struct register_opts {
     const char *session;
-    bool all, monitor, answer;
+    struct agent_kind kind;
 };
 
 #define ROPT(n, t, f)                                                                              \
@@ -423,10 +434,9 @@ struct register_opts {
         n, t, 256, offsetof(struct register_opts, f)                                               \
     }
 static const struct opt_key register_keys[] = {
-    ROPT("session", OPT_PATH, session),
-    ROPT("all", OPT_BOOL, all),
-    ROPT("monitor", OPT_BOOL, monitor),
-    ROPT("answer", OPT_BOOL, answer),
+    ROPT("session", OPT_PATH, session),        ROPT("all", OPT_BOOL, kind.all),
+    ROPT("monitor", OPT_BOOL, kind.monitor),   ROPT("answer", OPT_BOOL, kind.answer),
+    ROPT("fallback", OPT_BOOL, kind.fallback),
 };
 
 static struct agent *find_agent(struct daemon *d, const char *owner, const char *path)
@@ -453,11 +463,11 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
     dbus_message_iter_init(msg, &it);
     dbus_message_iter_get_basic(&it, &path);
     dbus_message_iter_next(&it);
-    struct register_opts o = {.answer = true};
+    struct register_opts o = {.kind.answer = true};
     _cleanup_free_ char *error = NULL;
     if (busmsg_read_options(&it, register_keys, ARRAY_SIZE(register_keys), &o, NULL, &error) < 0)
         return reply_error(msg, ERR_INVALID_ARGS, "%s", error);
-    if (o.session && o.all)
+    if (o.session && o.kind.all)
         return reply_error(msg, ERR_INVALID_ARGS, "\"session\" and \"all\" exclude each other");
     struct session *s = NULL;
     if (o.session) {
@@ -465,20 +475,19 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
         if (!s || s->ending || !auth_allowed(AUTH_SEE, c->uid, c->privileged, s->uid))
             return reply_error(msg, ERR_NOT_FOUND, "no such session");
     }
-    DBusMessage *e = agent_add(d, msg, c, path, s, o.all, o.monitor, o.answer);
+    DBusMessage *e = agent_add(d, msg, c, path, s, &o.kind);
     return e ? e : dbus_message_new_method_return(msg);
 }
 
 DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *c, const char *path,
-                       struct session *s, bool all, bool monitor, bool answer)
+                       struct session *s, const struct agent_kind *kind)
 {
-    struct register_opts o = {NULL, all, monitor, answer};
     if (strlen(path) > 255)
         return reply_error(msg, ERR_INVALID_ARGS, "the agent's path is too long");
     if (s) {
         if (!auth_allowed(AUTH_AGENT_SESSION, c->uid, c->privileged, s->uid))
             return reply_error(msg, ERR_ACCESS_DENIED, "session %u is not yours", s->id);
-    } else if (o.all && !auth_allowed(AUTH_AGENT_ALL, c->uid, c->privileged, 0)) {
+    } else if (kind->all && !auth_allowed(AUTH_AGENT_ALL, c->uid, c->privileged, 0)) {
         return reply_error(msg, ERR_ACCESS_DENIED,
                            "only root and the operator group may register for all sessions");
     }
@@ -501,21 +510,19 @@ DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *
     a->uid = c->uid;
     a->privileged = c->privileged;
     a->session = s ? s->id : 0;
-    a->all = o.all;
-    a->monitor = o.monitor;
-    a->answer = o.answer;
+    a->kind = *kind;
     a->serial = ++d->next_agent;
     a->next = d->agents;
     d->agents = a;
-    if (a->monitor)
+    if (a->kind.monitor)
         __atomic_add_fetch(&d->monitors, 1, __ATOMIC_RELAXED);
-    if (s && a->answer) {
+    if (s && a->kind.answer) {
         s->attached++;
         session_update_asking(s);
     }
     log_event(d->log, "systraced: agent %s %s of uid %u registered%s%s%s", c->sender, path,
               (unsigned)c->uid, s ? " for session " : "", s ? s->path : "",
-              o.all ? " for all sessions" : "");
+              kind->all ? " for all sessions" : "");
     route_waiting(d);
     return NULL;
 }
@@ -531,10 +538,10 @@ static void agent_remove(struct daemon *d, struct agent *a, bool reroute)
     pthread_mutex_lock(&d->lock);
     user_count(d, a->uid)->agents--;
     pthread_mutex_unlock(&d->lock);
-    if (a->monitor)
+    if (a->kind.monitor)
         __atomic_sub_fetch(&d->monitors, 1, __ATOMIC_RELAXED);
     struct session *s = a->session ? session_find(d, a->session) : NULL;
-    if (s && a->answer && s->attached > 0) {
+    if (s && a->kind.answer && s->attached > 0) {
         s->attached--;
         if (!s->ending)
             session_update_asking(s);

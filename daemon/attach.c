@@ -27,6 +27,7 @@ struct attach_opts {
     const char *policy_dir;
     struct opt_strv files;
     const char *agent;
+    bool agent_fallback;
     bool no_user, inherit, no_alias, only_process;
 };
 
@@ -40,6 +41,7 @@ static const struct opt_key attach_keys[] = {
     AOPT("policy-dir", OPT_STRING, PATH_MAX, policy_dir),
     AOPT("policy-files", OPT_STRV, 64, files),
     AOPT("agent", OPT_PATH, 256, agent),
+    AOPT("agent-fallback", OPT_BOOL, 0, agent_fallback),
     AOPT("no-user-policies", OPT_BOOL, 0, no_user),
     AOPT("inherit", OPT_BOOL, 0, inherit),
     AOPT("no-aliases", OPT_BOOL, 0, no_alias),
@@ -318,7 +320,8 @@ DBusMessage *attach_process(struct daemon *d, DBusMessage *msg, const struct cal
     if (reply)
         goto out;
     if (o.agent) {
-        reply = agent_add(d, msg, c, o.agent, s, false, false, true);
+        struct agent_kind kind = {.answer = true, .fallback = o.agent_fallback};
+        reply = agent_add(d, msg, c, o.agent, s, &kind);
         if (reply)
             goto out; /* the session stays: the caller may register an agent again */
     }

@@ -50,13 +50,19 @@ struct session {
     struct session *next;
 };
 
+/* What an agent registers for (RegisterAgent's options but "session"). */
+struct agent_kind {
+    bool all, monitor, answer;
+    bool fallback; /* asked only when no other agent would be (a launcher's own terminal) */
+};
+
 struct agent {
     char *owner; /* unique bus name */
     char *path;
     uid_t uid;
     bool privileged;
     unsigned session; /* 0: not attached to one session */
-    bool all, monitor, answer;
+    struct agent_kind kind;
     uint64_t serial; /* registration order: newer first among equals */
     struct agent *next;
 };
@@ -165,7 +171,7 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
 /* Registers the caller's agent PATH, attached to S (or NULL), as RegisterAgent does; NULL when
  * it is, else the error reply. */
 DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *c, const char *path,
-                       struct session *s, bool all, bool monitor, bool answer);
+                       struct session *s, const struct agent_kind *kind);
 DBusMessage *agent_unregister(struct daemon *d, DBusMessage *msg, const struct caller *c);
 DBusMessage *agent_answer(struct daemon *d, DBusMessage *msg, const struct caller *c);
 void agent_name_gone(struct daemon *d, const char *name);

@@ -69,7 +69,7 @@ expect_exactly() {
 }
 
 # Both programs are completed through a function bash-completion would load from COMPLETION_DIR.
-echo "1..17"
+echo "1..20"
 expect_line "complete -p systrace" "complete -F _systrace systrace" "$(complete -p systrace)"
 expect_line "complete -p systracectl" "complete -F _systracectl systracectl" \
     "$(complete -p systracectl)"
@@ -98,6 +98,10 @@ expect_exactly "policy check offers ~/.systrace's files" \
     "$(candidates "$ctl" policy check "")"
 expect_exactly "mode's modes" "learn enforce ask" "$(candidates "$ctl" mode %1 "")"
 expect_exactly "monitor's option" "--answer" "$(candidates "$ctl" monitor "")"
+expect_exactly "attach's options" "--yes --gui --mode --program --policy-dir" \
+    "$(candidates "$ctl" attach -)"
+expect_exactly "attach's modes" "ask enforce learn" "$(candidates "$ctl" attach --mode "")"
+expect_has "attach offers a running process" "$$" "$(candidates "$ctl" attach "$$")"
 
 # A session of the real daemon: attach offers its %ID and the pid of its program.
 coproc SUP { exec "$supervise" -- /bin/sleep 60; }

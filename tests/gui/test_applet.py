@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from desktop import Desktop
-from lib import Skip, contains, eq, main, need_root, test
+from lib import Skip, Terminal, contains, eq, main, need_root, test
 from supervised import HELPER, NOBODY, Session
 
 BUS = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
@@ -17,6 +17,7 @@ SCRATCH = tempfile.mkdtemp(prefix="systrace-gui-scratch-")
 _n = [0]
 # Debian's python3, which has the GTK bindings (python3-gi) the typist's window needs.
 SYSTEM_PYTHON = "/usr/bin/python3"
+SYSTRACE = os.environ.get("SYSTRACE", "build/cli/systrace")
 
 
 def need_desktop():
@@ -118,6 +119,84 @@ def the_window_speaks_french():
         eq(s.expect(("mkdir",)), line + " EPERM", "denied")
     finally:
         s.close()
+        desk.close()
+
+
+def learned_startup():
+    """A policy directory with st-helper's start-up learned, so that only its mkdir is asked."""
+    d = tempfile.mkdtemp(prefix="systrace-gui-policy-")
+    p = subprocess.run([SYSTRACE, "-A", "-d", d, HELPER, "getppid"], capture_output=True,
+                       text=True, timeout=60)
+    eq(p.returncode, 0, p.stderr)
+    return d
+
+
+@test
+def systrace_on_a_terminal_asks_through_the_applet_unless_told_t():
+    need_desktop()
+    desk = Desktop()
+    d = learned_startup()
+    path, line = fresh()
+    t = Terminal([SYSTRACE, "-v", "-d", d, HELPER, "mkdir", path])
+    try:
+        dump = desk.wait_ready(path)
+        desk.click(dump, "allow_button")
+        text = t.read_until(line + " ok")
+        contains(text, "supervised by systraced", "handed over")
+        eq("Answer:" in text, False, "not asked on the terminal")
+        eq(t.wait(), 0, "exit")
+        # -t: the terminal, though the applet runs.
+        path, line = fresh()
+        t = Terminal([SYSTRACE, "-t", "-d", d, HELPER, "mkdir", path])
+        contains(t.read_until("Answer:"), path, "asked on the terminal")
+        eq(desk.dump().visible, False, "the applet shows nothing")
+        t.answer("deny-now")
+        t.read_until(line + " EPERM")
+        eq(t.wait(), 0, "exit")
+    finally:
+        if t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+            t.wait()
+        desk.close()
+
+
+@test
+def systrace_p_asks_through_the_applet():
+    need_desktop()
+    desk = Desktop()
+    d = tempfile.mkdtemp(prefix="systrace-gui-policy-")
+    binary = os.path.realpath(HELPER)
+    with open(policy_file(d), "w") as f:
+        f.write(f"Policy: {binary}, Emulation: native\n")
+        for call in ("read", "write", "exit_group", "newfstatat", "fstat", "close", "munmap"):
+            f.write(f"\tnative-{call}: permit\n")
+    path, line = fresh()
+    # Started alone: not by systrace.
+    alone = subprocess.Popen([HELPER, "pause", "mkdir", path], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, start_new_session=True)
+    t = None
+    try:
+        eq(alone.stdout.readline().strip(), "pause: waiting", "the program waits")
+        t = Terminal([SYSTRACE, "-d", d, "-p", str(alone.pid), binary])
+        t.read_until("[y/N]")
+        t.answer("y")
+        t.read_until("Ctrl-C detaches")
+        alone.stdin.write("\n")
+        alone.stdin.flush()
+        dump = desk.wait_ready(path)
+        contains(dump.labels["process_label"], str(alone.pid), "the attached process")
+        desk.click(dump, "allow_button")
+        eq(alone.stdout.readline().strip(), "pause: ok", "it went on")
+        eq(alone.stdout.readline().strip(), line + " ok", "permitted by the applet")
+        os.kill(t.pid, signal.SIGINT)
+        t.wait()
+        eq("Answer:" in t.out.decode(errors="replace"), False, "not asked on the terminal")
+    finally:
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGINT)
+            t.wait()
+        alone.kill()
+        alone.wait()
         desk.close()
 
 
