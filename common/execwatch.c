@@ -190,7 +190,8 @@ static char *check(pid_t pid, const struct exec_plan *plan, char **ret_program)
     return NULL;
 }
 
-void exec_watch(pid_t tid, const struct exec_plan *plan, bool verify, struct exec_result *ret)
+void exec_watch(pid_t tid, const struct exec_plan *plan, bool verify, exec_settle_fn settle,
+                void *settle_data, struct exec_result *ret)
 {
     *ret = (struct exec_result){.outcome = EXEC_GONE, .tgid = tid, .old_tid = tid};
     for (;;) {
@@ -221,6 +222,10 @@ void exec_watch(pid_t tid, const struct exec_plan *plan, bool verify, struct exe
                 }
                 return;
             }
+            /* Detached, it runs its new program at once, and its next call may reach another
+             * worker before this one returns: whoever decides by the program learns it now. */
+            if (settle)
+                settle(settle_data, ret);
             ptrace(PTRACE_DETACH, pid, 0, 0);
             return;
         }

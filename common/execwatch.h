@@ -54,7 +54,13 @@ struct exec_result {
     char *why;     /* for OTHER: what differed */
 };
 
+/* Called at the exec stop for an exec that is let run (RAN, or OTHER without VERIFY), before the
+ * detach: the process runs nothing of its new program until SETTLE returns. */
+typedef void (*exec_settle_fn)(void *data, const struct exec_result *r);
+
 /* After the notification was answered CONTINUE: waits for the outcome of the exec of TID (seized
- * by this thread), checks it against PLAN, kills a mismatch when VERIFY, and detaches. */
-void exec_watch(pid_t tid, const struct exec_plan *plan, bool verify, struct exec_result *ret);
+ * by this thread), checks it against PLAN, kills a mismatch when VERIFY, calls SETTLE (may be
+ * NULL) and detaches. */
+void exec_watch(pid_t tid, const struct exec_plan *plan, bool verify, exec_settle_fn settle,
+                void *settle_data, struct exec_result *ret);
 void exec_result_clear(struct exec_result *r);

@@ -875,6 +875,29 @@ static void permit_checked(struct sup *s, struct request *r, const struct verdic
     notify_continue(s->cfg.listener, n->id);
 }
 
+struct settle_ctx {
+    struct sup *sup;
+    const char *path;
+};
+
+/* At the exec stop, before the process runs what it loaded: once detached, its first call may
+ * reach another worker at once, and must find the new program in the table (not "launching",
+ * whose calls are let through), and its question must not be taken for one of the threads the
+ * exec ended. */
+static void exec_settled(void *data, const struct exec_result *res)
+{
+    struct settle_ctx *c = data;
+    const char *program = res->program;
+#ifdef SYSTRACE_UNSAFE_CONTINUE
+    /* The testing-only build trusts an exec as a naive supervisor would: it runs what was
+     * permitted, whatever it loaded. */
+    program = c->path;
+#endif
+    procs_exec_done(c->sup->procs, res->tgid, res->old_tid, program);
+    /* Every other thread of the process is gone with its exec: so are its questions. */
+    withdraw(c->sup, res->tgid, SUP_CANCEL_GONE, false);
+}
+
 /* A permitted exec: the call runs, and the supervisor settles it as it succeeds
  * (common/execwatch.c). In learn mode what ran is only recorded; otherwise a mismatch is killed.
  * PATH is the resolved program permitted. */
@@ -918,33 +941,16 @@ static void permit_exec(struct sup *s, struct request *r, const char *path, cons
         return; /* learning: the process keeps the program it had */
     }
     struct exec_result res;
-    exec_watch(n->pid, &plan, verify, &res);
-    switch (res.outcome) {
-    case EXEC_RAN:
-        procs_exec_done(s->procs, res.tgid, res.old_tid, res.program);
-        break;
-    case EXEC_OTHER: {
-#ifdef SYSTRACE_UNSAFE_CONTINUE
-        /* The testing-only build trusts an exec as a naive supervisor would: it runs what was
-         * permitted, whatever it loaded. */
-        procs_exec_done(s->procs, res.tgid, res.old_tid, path);
-        break;
-#endif
+    struct settle_ctx settle = {s, path};
+    exec_watch(n->pid, &plan, verify, exec_settled, &settle, &res);
+#ifndef SYSTRACE_UNSAFE_CONTINUE
+    if (res.outcome == EXEC_OTHER) {
         _cleanup_free_ char *bin = pol_quote(res.program);
         _cleanup_free_ char *want = pol_quote(path);
         log_event(s->cfg.log, "pid=%d exec of %s loaded %s: %s%s", res.tgid, want, bin, res.why,
                   verify ? "; killed before it ran" : "");
-        if (!verify)
-            procs_exec_done(s->procs, res.tgid, res.old_tid, res.program);
-        break;
     }
-    case EXEC_FAILED:
-    case EXEC_GONE:
-        break;
-    }
-    /* Every other thread of the process is gone with its exec: so are its questions. */
-    if (res.outcome == EXEC_RAN || res.outcome == EXEC_OTHER)
-        withdraw(s, res.tgid, SUP_CANCEL_GONE, false);
+#endif
     exec_result_clear(&res);
     exec_plan_clear(&plan);
 }

@@ -3,20 +3,26 @@
  * systraced with Supervise, lets the child run, and exits with its status. It prints "session PATH"
  * once the daemon took the session, or "error NAME: MESSAGE" and exits 3 when it did not.
  *
- *   st-supervise [--mode M] [--policy-dir D] [--pidfd-of PID] [--not-listener]
+ *   st-supervise [--mode M] [--policy-dir D] [--pidfd-of PID] [--not-listener] [--killable]
  *                [--bad-options wrong-type|huge-string|many-entries|unknown-key|duplicate]
  *                -- COMMAND [ARGS…]
+ *
+ * --killable loads the filter with WAIT_KILLABLE_RECV, as systrace's own launcher does: a call
+ * whose notification was received waits for its answer through signals and ptrace interrupts.
  *
  * --pidfd-of hands over a pidfd of another process instead of the child's; --not-listener an fd
  * of /dev/null instead of the listener: the tests' forgeries. */
 #include <dbus/dbus.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -60,6 +66,26 @@ static int recv_fd(int sock)
     return fd;
 }
 
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+
+/* CTX loaded with seccomp(2) itself, for a flag libseccomp may not know; its listener. */
+static int load_killable(scmp_filter_ctx ctx)
+{
+    int mfd = memfd_create("st-supervise-bpf", MFD_CLOEXEC);
+    if (mfd < 0 || seccomp_export_bpf(ctx, mfd) < 0)
+        return -1;
+    off_t len = lseek(mfd, 0, SEEK_END);
+    struct sock_filter *insns = malloc((size_t)len);
+    if (!insns || pread(mfd, insns, (size_t)len, 0) != len)
+        return -1;
+    struct sock_fprog prog = {(unsigned short)(len / sizeof(*insns)), insns};
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                        SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+                        &prog);
+}
+
 static void add_string(DBusMessageIter *dict, const char *key, const char *value)
 {
     DBusMessageIter e, v;
@@ -86,7 +112,7 @@ int main(int argc, char **argv)
 {
     const char *mode = "ask", *policy_dir = NULL, *bad = NULL;
     long pidfd_of = 0;
-    int not_listener = 0, i = 1;
+    int not_listener = 0, killable = 0, i = 1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc)
             mode = argv[++i];
@@ -96,6 +122,8 @@ int main(int argc, char **argv)
             pidfd_of = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--not-listener"))
             not_listener = 1;
+        else if (!strcmp(argv[i], "--killable"))
+            killable = 1;
         else if (!strcmp(argv[i], "--bad-options") && i + 1 < argc)
             bad = argv[++i];
         else {
@@ -127,9 +155,13 @@ int main(int argc, char **argv)
          * runs the launcher's code and is let through). */
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execve), 0);
         seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(execveat), 0);
-        if (seccomp_load(ctx) < 0)
+        int listener = -1;
+        if (killable)
+            listener = load_killable(ctx);
+        else if (seccomp_load(ctx) == 0)
+            listener = seccomp_notify_fd(ctx);
+        if (listener < 0)
             _exit(120);
-        int listener = seccomp_notify_fd(ctx);
         send_fd(sv[1], listener);
         close(listener);
         char c;
