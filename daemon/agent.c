@@ -303,22 +303,27 @@ static const char *const cancel_reason[] = {
     [SUP_CANCEL_DETACHED] = "detached",
 };
 
+/* Agent1.Cancel to the agent Q was last sent to. */
+static void send_cancel(struct daemon *d, const struct question *q, const char *reason)
+{
+    DBusMessage *m = dbus_message_new_method_call(q->agent_owner, q->agent_path, IFACE_AGENT1,
+                                                  AGENT1_METHOD_CANCEL);
+    const char *id = q->id;
+    dbus_message_append_args(m, DBUS_TYPE_STRING, &id, DBUS_TYPE_STRING, &reason,
+                             DBUS_TYPE_INVALID);
+    dbus_message_set_no_reply(m, TRUE);
+    dbus_connection_send(d->conn, m, NULL);
+    dbus_message_unref(m);
+}
+
 static void cancel_run(void *data)
 {
     struct cancel_job *j = data;
     struct question *q = j->q;
     struct daemon *d = q->d;
     const char *reason = j->why < ARRAY_SIZE(cancel_reason) ? cancel_reason[j->why] : "gone";
-    if (q->agent_owner) {
-        DBusMessage *m = dbus_message_new_method_call(q->agent_owner, q->agent_path, IFACE_AGENT1,
-                                                      AGENT1_METHOD_CANCEL);
-        const char *id = q->id;
-        dbus_message_append_args(m, DBUS_TYPE_STRING, &id, DBUS_TYPE_STRING, &reason,
-                                 DBUS_TYPE_INVALID);
-        dbus_message_set_no_reply(m, TRUE);
-        dbus_connection_send(d->conn, m, NULL);
-        dbus_message_unref(m);
-    }
+    if (q->agent_owner)
+        send_cancel(d, q, reason);
     struct session *s = session_find(d, q->session);
     if (s)
         agent_monitor_event(d, s, "cancelled", reason, q->id);
@@ -527,6 +532,38 @@ DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *
     return NULL;
 }
 
+/* Q is no longer its agent's, which will not be asked it again; to the next (REROUTE) or it
+ * waits. */
+static void question_leave_agent(struct daemon *d, struct question *q, bool reroute)
+{
+    q->agent = NULL;
+    q->tried = xreallocarray(q->tried, q->n_tried + 1, sizeof(char *));
+    q->tried[q->n_tried++] = steal_pointer(&q->agent_owner);
+    free(q->agent_path);
+    q->agent_path = NULL;
+    if (reroute)
+        route(d, q);
+}
+
+void agent_reauthorise(struct daemon *d)
+{
+    for (struct agent *a = d->agents; a; a = a->next) {
+        bool was = a->privileged;
+        a->privileged = auth_privileged(a->uid, d->cfg.operator_group);
+        if (was && !a->privileged)
+            log_event(d->log, "systraced: agent %s %s of uid %u is no longer privileged", a->owner,
+                      a->path, (unsigned)a->uid);
+    }
+    /* A question shown to an agent that may no longer answer it goes to the next. */
+    for (struct question *q = d->questions; q; q = q->next) {
+        struct session *s = session_find(d, q->session);
+        if (!q->agent || q->cancelled || !s || agent_rank(q->agent, s) > 0)
+            continue;
+        send_cancel(d, q, "rerouted");
+        question_leave_agent(d, q, true);
+    }
+}
+
 /* Forgets A; its questions go to the next in line (REROUTE) or wait. */
 static void agent_remove(struct daemon *d, struct agent *a, bool reroute)
 {
@@ -546,17 +583,9 @@ static void agent_remove(struct daemon *d, struct agent *a, bool reroute)
         if (!s->ending)
             session_update_asking(s);
     }
-    for (struct question *q = d->questions; q; q = q->next) {
-        if (q->agent != a)
-            continue;
-        q->agent = NULL;
-        q->tried = xreallocarray(q->tried, q->n_tried + 1, sizeof(char *));
-        q->tried[q->n_tried++] = steal_pointer(&q->agent_owner);
-        free(q->agent_path);
-        q->agent_path = NULL;
-        if (reroute)
-            route(d, q);
-    }
+    for (struct question *q = d->questions; q; q = q->next)
+        if (q->agent == a)
+            question_leave_agent(d, q, reroute);
     free(a->owner);
     free(a->path);
     free(a);
@@ -681,23 +710,30 @@ DBusMessage *agent_answer(struct daemon *d, DBusMessage *msg, const struct calle
         return reply_error(msg, ERR_INVALID_ARGS, "option \"scope\": once, session or always");
     if (o.err && (action != SUP_DENY || (err = errname_to_errno(o.err)) <= 0))
         return reply_error(msg, ERR_INVALID_ARGS, "option \"errno\": an errno name, for a denial");
-    if (o.filter) {
-        _cleanup_free_ char *why = NULL;
-        /* The engine's question is valid: cancellations reach it on this thread. */
-        if (scope == SUP_ONCE || !sup_rule_fits(q->sq, o.filter, &why))
-            return reply_error(msg, ERR_INVALID_ARGS, "option \"filter\": %s",
-                               scope == SUP_ONCE ? "only for scope session or always"
-                                                 : (why ? why : "does not match this call"));
-    }
+    if (o.filter && scope == SUP_ONCE)
+        return reply_error(msg, ERR_INVALID_ARGS,
+                           "option \"filter\": only for scope session or always");
     struct sup_answer a = {
         .action = (enum sup_action)action,
         .scope = (enum sup_scope)scope,
         .rule = o.filter,
         .err = err,
     };
+    /* The engine cancels from its own threads (a deadline, the process's death) while this
+     * runs: the question is checked and taken under the lock, or it is the cancellation's to
+     * free. Its engine part (sq) lives until the cancellation, which waits for the lock. */
+    _cleanup_free_ char *why = NULL;
     pthread_mutex_lock(&d->lock);
-    question_unlink_locked(d, q);
+    bool moot = q->cancelled;
+    bool fits = moot || !o.filter || sup_rule_fits(q->sq, o.filter, &why);
+    if (!moot && fits)
+        question_unlink_locked(d, q);
     pthread_mutex_unlock(&d->lock);
+    if (moot)
+        return reply_error(msg, ERR_MOOT, "request %s is moot", safe_id);
+    if (!fits)
+        return reply_error(msg, ERR_INVALID_ARGS, "option \"filter\": %s",
+                           why ? why : "does not match this call");
     int r = sup_answer(s->sup, q->token, &a);
     _cleanup_free_ char *line =
         xasprintf("%s %s by uid %u", o.action, scope_names[scope], (unsigned)c->uid);

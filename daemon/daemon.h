@@ -117,6 +117,10 @@ struct daemon {
     struct user_count *users;
 };
 
+/* ---- main.c ---- */
+/* Reads the settings file again (refused whole on an error, the settings in force staying). */
+int daemon_reload(struct daemon *d, char **ret_error);
+
 /* ---- object.c: messages in, replies out ---- */
 int object_register(struct daemon *d);
 /* Every method of the XML has a handler and every handler a method; "" or the first mismatch. */
@@ -173,6 +177,8 @@ DBusMessage *agent_register(struct daemon *d, DBusMessage *msg, const struct cal
 DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *c, const char *path,
                        struct session *s, const struct agent_kind *kind);
 DBusMessage *agent_unregister(struct daemon *d, DBusMessage *msg, const struct caller *c);
+/* Each agent's privilege again, after the operator group changed. */
+void agent_reauthorise(struct daemon *d);
 DBusMessage *agent_answer(struct daemon *d, DBusMessage *msg, const struct caller *c);
 void agent_name_gone(struct daemon *d, const char *name);
 /* The session ends: its agents detach, its questions go (the engine has cancelled them). */

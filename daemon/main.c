@@ -34,6 +34,17 @@ static void usage(FILE *out)
             DEFAULT_CONFIG);
 }
 
+int daemon_reload(struct daemon *d, char **ret_error)
+{
+    int r = config_load(d->config_path, &d->cfg, ret_error);
+    if (r < 0)
+        return r;
+    /* The operator group may have changed: who is privileged is asked again. */
+    agent_reauthorise(d);
+    log_event(d->log, "systraced: reloaded %s", d->config_path);
+    return 0;
+}
+
 /* A second stop signal within this time stops a daemon that attached sessions keep. */
 #define FORCE_WINDOW_NS (10 * 1000000000ull)
 
@@ -72,7 +83,7 @@ static void on_signal(void *data, uint32_t events)
     if (read(d->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         if (si.ssi_signo == SIGHUP) {
             char *error = NULL;
-            if (config_load(d->config_path, &d->cfg, &error) < 0)
+            if (daemon_reload(d, &error) < 0)
                 log_event(d->log, "systraced: SIGHUP: keeping the settings in force: %s",
                           error ? error : "cannot read the file");
             free(error);

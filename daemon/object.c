@@ -137,7 +137,7 @@ static DBusMessage *m_reload(struct daemon *d, DBusMessage *msg, const struct ca
     if (!auth_allowed(AUTH_RELOAD, c->uid, c->privileged, 0))
         return reply_error(msg, ERR_ACCESS_DENIED, "only root and the operator group may reload");
     char *error = NULL;
-    int r = config_load(d->config_path, &d->cfg, &error);
+    int r = daemon_reload(d, &error);
     if (r < 0) {
         DBusMessage *e = reply_error(msg, ERR_FAILED, "%s", error ? error : strerror(-r));
         log_event(d->log, "systraced: reload refused, keeping the settings in force: %s",
@@ -145,7 +145,6 @@ static DBusMessage *m_reload(struct daemon *d, DBusMessage *msg, const struct ca
         free(error);
         return e;
     }
-    log_event(d->log, "systraced: reloaded %s", d->config_path);
     return dbus_message_new_method_return(msg);
 }
 

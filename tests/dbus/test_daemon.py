@@ -376,6 +376,56 @@ def a_vanished_agent_loses_its_questions_to_the_next():
         s.close()
 
 
+def read_until(p, text, timeout=10):
+    """P's standard output until TEXT shows (raw reads: select sees what readline would hide)."""
+    buf = ""
+    deadline = time.time() + timeout
+    while text not in buf and time.time() < deadline:
+        r, _, _ = select.select([p.stdout], [], [], 0.2)
+        if r:
+            data = os.read(p.stdout.fileno(), 65536).decode()
+            if not data:
+                break
+            buf += data
+    contains(buf, text, "the console's output")
+    return buf
+
+
+@test
+def an_operator_taken_out_of_the_group_loses_the_question_on_reload():
+    need_bus()
+    group = "st-test-operators"
+    subprocess.run(["groupadd", "-f", group], check=True)
+    subprocess.run(["gpasswd", "-a", "nobody", group], check=True, capture_output=True)
+    c1, r1 = call()
+    s = m = None
+    try:
+        set_conf(f"operator-group = {group}\n")
+        s = Session(["pause", *c1], mode="ask")  # root's
+        m = subprocess.Popen(NOBODY + [SYSTRACECTL, "monitor", "--answer"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        r, _, _ = select.select([m.stderr], [], [], 10)
+        contains(m.stderr.readline() if r else "", "monitoring", "nobody's console started")
+        s.expect(("pause: waiting",))
+        s.go()
+        read_until(m, "Answer:")  # an operator: asked about root's call
+        subprocess.run(["gpasswd", "-d", "nobody", group], check=True, capture_output=True)
+        set_conf("")
+        read_until(m, "rerouted")
+        m.stdin.write("permit-now\n")
+        m.stdin.flush()
+        s.quiet("mkdir", 1)  # not answered by the former operator
+        eq(ctl("kill", f"%{s.id}").returncode, 0, "kill")
+    finally:
+        if m:
+            m.kill()
+            m.wait()
+        if s:
+            s.close()
+        subprocess.run(["groupdel", group], capture_output=True)
+        set_conf("")
+
+
 @test
 def an_unanswered_question_is_denied_at_its_deadline():
     need_bus()
