@@ -156,6 +156,23 @@ static int become(const struct proc_info *p, bool real)
     return became;
 }
 
+int emu_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups)
+{
+    emu_init();
+    struct proc_info p = {.ruid = uid, .fsuid = uid, .rgid = gid, .fsgid = gid};
+    if (n_groups > PROC_MAX_GROUPS)
+        return -E2BIG;
+    memcpy(p.groups, groups, n_groups * sizeof(gid_t));
+    p.n_groups = (int)n_groups;
+    p.cap_effective = uid == 0 ? own_effective : 0;
+    return become(&p, false);
+}
+
+void emu_unbecome(int became)
+{
+    unbecome_if(became);
+}
+
 /* ---- paths ------------------------------------------------------------------------------- */
 
 static char *fd_path(int fd, const struct proc_info *p)

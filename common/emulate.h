@@ -62,3 +62,10 @@ const struct emu_continue_row *emu_continue_table(unsigned *ret_n);
  * calls must have a umask of 0 of its own (unshare(CLONE_FS)): the caller's umask is applied by
  * hand and the supervisor's must not add to it. */
 void emu_init(void);
+
+/* Takes the file-system identity UID, GID and GROUPS (no capabilities unless UID is 0) on this
+ * thread, as performed calls do: for a host's file I/O on a user's behalf (their policy files).
+ * Returns what emu_unbecome undoes (0: nothing changed, the host is that user already), or
+ * -errno, the identity unchanged. */
+int emu_become_user(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);
+void emu_unbecome(int became);

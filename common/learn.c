@@ -163,7 +163,13 @@ size_t learner_flush(struct learner *l)
         if (to > from) {
             char *err = NULL;
             size_t added = 0;
-            int r = store_append(l->dir, binary, batch, to - from, &added, &err);
+            int r = store_as_owner(l->store);
+            if (r >= 0) {
+                int became = r;
+                store_ensure_dir(l->dir);
+                r = store_append(l->dir, binary, batch, to - from, &added, &err);
+                store_as_host(became);
+            }
             if (r < 0) {
                 failed += to - from;
                 log_event(l->log, "learn: cannot write the policy of %s: %s", binary,

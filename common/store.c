@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "emulate.h"
 #include "i18n.h"
 #include "names.h"
 #include "util.h"
@@ -62,6 +63,9 @@ struct watch {
 
 struct store {
     pthread_mutex_t lock;
+    bool has_owner;
+    struct store_owner owner;
+    gid_t *owner_groups;
     char *user_dir;
     char *global_dir;
     char *abs_dirs[2]; /* GLOBAL/abstractions, then DATA/abstractions */
@@ -501,6 +505,20 @@ int store_new(const struct store_options *opts, struct store **ret)
 {
     struct store *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->lock, NULL);
+    if (opts->owner) {
+        s->has_owner = true;
+        s->owner = *opts->owner;
+        s->owner_groups = xcalloc(opts->owner->n_groups + 1, sizeof(gid_t));
+        memcpy(s->owner_groups, opts->owner->groups, opts->owner->n_groups * sizeof(gid_t));
+        s->owner.groups = s->owner_groups;
+    }
+    /* Every path below is the owner's to reach: the watches too. */
+    int became = store_as_owner(s);
+    if (became < 0) {
+        free(s->owner_groups);
+        free(s);
+        return became;
+    }
     s->user_dir = opts->user_dir ? xstrdup(opts->user_dir) : NULL;
     s->global_dir = xstrdup(opts->global_dir ? opts->global_dir : store_default_global_dir());
     abstraction_dirs(s->abs_dirs, s->global_dir, opts->data_dir);
@@ -510,6 +528,7 @@ int store_new(const struct store_options *opts, struct store **ret)
         if (!abs) {
             int e = errno;
             s->n_files = i;
+            store_as_host(became);
             store_free(s);
             return -e;
         }
@@ -525,8 +544,22 @@ int store_new(const struct store_options *opts, struct store **ret)
         _cleanup_free_ char *dir = dir_of(s->files[i]);
         store_watch_dir(s, dir);
     }
+    store_as_host(became);
     *ret = s;
     return 0;
+}
+
+int store_as_owner(const struct store *store)
+{
+    if (!store || !store->has_owner)
+        return 0;
+    const struct store_owner *o = &store->owner;
+    return emu_become_user(o->uid, o->gid, o->groups, o->n_groups);
+}
+
+void store_as_host(int became)
+{
+    emu_unbecome(became);
 }
 
 void store_free(struct store *store)
@@ -559,6 +592,7 @@ void store_free(struct store *store)
     if (store->inotify_fd >= 0)
         close(store->inotify_fd);
     pthread_mutex_destroy(&store->lock);
+    free(store->owner_groups);
     free(store);
 }
 
@@ -617,9 +651,13 @@ static void refresh_locked(struct store *store)
 
 void store_refresh(struct store *store)
 {
+    int became = store_as_owner(store);
+    if (became < 0)
+        return;
     pthread_mutex_lock(&store->lock);
     refresh_locked(store);
     pthread_mutex_unlock(&store->lock);
+    store_as_host(became);
 }
 
 static bool dir_watched(const struct store *store, const char *path)
@@ -945,11 +983,17 @@ void store_report_missing(struct store *store, const char *binary)
 
 int store_get(struct store *store, const char *binary, struct store_policy *ret)
 {
+    int became = store_as_owner(store);
+    if (became < 0) {
+        *ret = (struct store_policy){0};
+        return became;
+    }
     pthread_mutex_lock(&store->lock);
     int r = find_locked(store, binary, ret, NULL);
     if (r == 0)
         __atomic_add_fetch(&ret->file->refs, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&store->lock);
+    store_as_host(became);
     return r;
 }
 
@@ -964,6 +1008,9 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
 {
     struct store_policy p;
     char *first = NULL;
+    int became = store_as_owner(store);
+    if (became < 0)
+        return became;
     pthread_mutex_lock(&store->lock);
     int r = find_locked(store, binary, &p, &first);
     if (r == 0) {
@@ -975,5 +1022,6 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
         *ret_origin = STORE_ORIGIN_USER;
     }
     pthread_mutex_unlock(&store->lock);
+    store_as_host(became);
     return r;
 }

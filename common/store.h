@@ -4,14 +4,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
+/* Whose identity the store's file I/O takes: a root host's for a user's session reads and
+ * writes their policy files as them (no symlink or file of theirs makes root act). */
+struct store_owner {
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t n_groups;
+};
+
 struct store_options {
-    const char *user_dir;     /* -d DIR or ~/.systrace; NULL skips user policies (-U) */
-    const char *global_dir;   /* NULL: store_default_global_dir() */
-    const char *data_dir;     /* NULL: store_default_data_dir() */
-    const char *const *files; /* -f FILE…, searched first */
+    const struct store_owner *owner; /* NULL: the host's own identity */
+    const char *user_dir;            /* -d DIR or ~/.systrace; NULL skips user policies (-U) */
+    const char *global_dir;          /* NULL: store_default_global_dir() */
+    const char *data_dir;            /* NULL: store_default_data_dir() */
+    const char *const *files;        /* -f FILE…, searched first */
     size_t n_files;
 };
 
@@ -66,6 +77,10 @@ typedef void (*store_report_fn)(void *userdata, const char *message);
 
 int store_new(const struct store_options *opts, struct store **ret);
 void store_free(struct store *store);
+/* Takes the store's owner's identity on this thread for file I/O outside the store (appending
+ * rules): what store_as_host undoes, or -errno (then do no I/O). */
+int store_as_owner(const struct store *store);
+void store_as_host(int became);
 /* Where reload errors go ("FILE:LINE:COL: error: …; keeping the last good version"). */
 void store_set_reporter(struct store *store, store_report_fn fn, void *userdata);
 /* The policy for BINARY. -ENOENT when no file has one (ret->policy is then NULL). Thread-safe. */

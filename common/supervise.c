@@ -407,9 +407,15 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
     }
     const char *dir = store_user_dir(s->cfg.store);
     if (a->scope == SUP_ALWAYS && dir) {
-        store_ensure_dir(dir);
+        /* As the session's owner: their directory, their file, never root's reach. */
+        int became = store_as_owner(s->cfg.store);
         const char *one[] = {line};
-        int rr = store_append(dir, r->governing, one, 1, NULL, &err);
+        int rr = became;
+        if (became >= 0) {
+            store_ensure_dir(dir);
+            rr = store_append(dir, r->governing, one, 1, NULL, &err);
+            store_as_host(became);
+        }
         if (rr < 0) {
             _cleanup_free_ char *bin = pol_quote(r->governing);
             log_event(s->cfg.log, "cannot write the answer to the policy of %s: %s", bin,

@@ -123,9 +123,9 @@ static int check_pidfd_owner(int pidfd, uid_t uid, pid_t *ret_pid)
     return 0;
 }
 
-/* A path a non-root caller names must be theirs: not a symlink, owned by them. Until the store
- * reads policy files with the owner's credentials this keeps a user from making the daemon read
- * files that are not theirs. */
+/* A path a non-root caller names must be theirs: not a symlink, owned by them. The store reads
+ * and writes policy files as the session's owner besides (a swap after this check reaches only
+ * what they may read themselves); this refuses the plain mistakes with a clear error. */
 static bool callers_path(const char *path, uid_t uid, bool dir)
 {
     if (path[0] != '/')
@@ -265,7 +265,9 @@ struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct
     const char *user_dir = spec->policy_dir;
     if (!user_dir && home)
         user_dir = default_dir = xasprintf("%s/.systrace", home);
+    struct store_owner owner = {s->uid, s->gid, s->groups, s->n_groups};
     struct store_options so = {
+        .owner = &owner,
         .user_dir = spec->no_user ? NULL : user_dir,
         .files = spec->files,
         .n_files = spec->n_files,

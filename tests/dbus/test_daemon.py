@@ -5,6 +5,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -424,6 +425,67 @@ def an_operator_taken_out_of_the_group_loses_the_question_on_reload():
             s.close()
         subprocess.run(["groupdel", group], capture_output=True)
         set_conf("")
+
+
+@test
+def a_users_policy_files_are_read_as_that_user():
+    """nobody hands a session over, then swaps its policy directory for a symbolic link to a
+    directory only root may read, holding a policy that permits everything nobody asks: the
+    daemon, reading as nobody, does not see it."""
+    need_bus()
+    base = tempfile.mkdtemp(prefix="systrace-owner-")
+    os.chmod(base, 0o755)
+    mine = os.path.join(base, "policies")
+    os.mkdir(mine)
+    os.chown(base, 65534, 65534)
+    os.chown(mine, 65534, 65534)
+    secret = tempfile.mkdtemp(prefix="systrace-root-only-")  # 0700, root's
+    binary = os.path.realpath(HELPER)
+    name = "".join(c if c.isalnum() else "_" for c in binary.lstrip("/"))
+    with open(os.path.join(secret, name), "w") as f:
+        f.write(f"Policy: {binary}, Emulation: native\n\tnative-mkdir: permit\n")
+    made = os.path.join(base, "made")  # nobody may make it: only the policy stands in the way
+    s = Session(["pause", "mkdir", made], user="nobody", policy_dir=mine)
+    try:
+        eq(s.error, None, "nobody's session")
+        s.expect(("pause: waiting",))
+        os.rename(mine, mine + ".old")
+        os.symlink(secret, mine)
+        s.go()
+        eq(s.expect(("mkdir",)), f"mkdir {made}: EPERM", "root's policy was not read for nobody")
+    finally:
+        s.close()
+
+
+@test
+def an_always_answer_for_a_user_is_written_as_that_user():
+    need_bus()
+    base = tempfile.mkdtemp(prefix="systrace-owner-")
+    os.chmod(base, 0o755)
+    os.chown(base, 65534, 65534)
+    mine = os.path.join(base, "policies")
+    os.mkdir(mine)
+    os.chown(mine, 65534, 65534)
+    made = os.path.join(base, "made")
+    s = Session(["pause", "mkdir", made], mode="ask", user="nobody", policy_dir=mine)
+    t = None
+    try:
+        s.expect(("pause: waiting",))
+        t = Terminal([shutil.which(NOBODY[0]), *NOBODY[1:], SYSTRACECTL, "attach",
+                      str(s.launcher_pid)])
+        t.read_until("Ctrl-C detaches")
+        s.go()
+        t.read_until("Answer:")
+        t.answer("permit")
+        eq(s.expect(("mkdir",)), f"mkdir {made}: ok", "permitted always")
+        files = os.listdir(mine)
+        eq(len(files), 1, f"one policy file: {files}")
+        eq(os.stat(os.path.join(mine, files[0])).st_uid, 65534, "the policy file is nobody's")
+    finally:
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+            t.wait()
+        s.close()
 
 
 @test
