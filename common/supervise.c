@@ -941,10 +941,15 @@ static void permit_exec(struct sup *s, struct request *r, const char *path, cons
      * not take the answered notification for a lost one and interrupt it. */
     struct recheck_ctx ctx = {s, r};
     answering(&ctx);
+    /* Learning, unwatched: the process is taken to run what it asked for, unverified, from
+     * before it can run it. It must not stay "launching" (let through) if the session is made
+     * to enforce later. */
+    if (seized < 0)
+        procs_exec_done(s->procs, r->proc.tgid, n->pid, path);
     notify_continue(s->cfg.listener, n->id);
     if (seized < 0) {
         exec_plan_clear(&plan);
-        return; /* learning: the process keeps the program it had */
+        return;
     }
     struct exec_result res;
     struct settle_ctx settle = {s, path};
