@@ -217,6 +217,7 @@ static DBusMessage *attach_one(struct daemon *d, DBusMessage *msg, const struct 
     }
     s->attached_process = true;
     s->group = group ? group : s->id;
+    _cleanup_close_ int kept = dup(res.listener); /* for systemd's fd store */
     r = session_begin(s, res.listener, -1, c->sender);
     if (r < 0) {
         /* The process keeps a filter whose listener is gone: its notified calls fail (ENOSYS). */
@@ -226,6 +227,8 @@ static DBusMessage *attach_one(struct daemon *d, DBusMessage *msg, const struct 
         return reply_error(msg, ERR_FAILED, "cannot supervise process %d: %s", t->pid,
                            strerror(-r));
     }
+    if (kept >= 0)
+        restart_keep(s, kept);
     log_event(d->log, "systraced: session %u: process %d attached, %u threads%s", s->id, t->pid,
               res.threads, res.no_new_privs_set ? ", no_new_privs set" : "");
     *ret_session = s;

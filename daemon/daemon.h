@@ -43,7 +43,12 @@ struct session {
     enum sup_mode mode;
     bool inherit, no_alias;
     bool attached_process; /* Daemon1.Attach put it under the filter: no launcher to take it back */
-    unsigned group;        /* the session its attach started from (its own id, or a parent's) */
+    int state_fd;          /* its state in systemd's fd store (restart.c), or -1 */
+    bool spec_no_user;     /* what it was asked with, for a restarted daemon */
+    char *spec_policy_dir;
+    char **spec_files;
+    size_t n_spec_files;
+    unsigned group; /* the session its attach started from (its own id, or a parent's) */
     struct sup *sup;
     unsigned attached; /* agents registered with "session" for it */
     bool ending;
@@ -154,6 +159,16 @@ struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct
 int session_begin(struct session *s, int listener, int pidfd, const char *from);
 /* Frees a session that session_begin did not make known. */
 void session_discard(struct session *s);
+/* ---- restart.c: attached sessions across a restart (systemd's fd store) ---- */
+/* Stores S's LISTENER (a copy), a pidfd of its process and its state. */
+void restart_keep(struct session *s, int listener);
+/* Writes S's state again (mode, detached). */
+void restart_update(struct session *s);
+/* S ended: its descriptors leave the store. */
+void restart_forget(struct session *s);
+/* Supervises again the attached sessions systemd gave back (LISTEN_FDS). */
+void restart_resume(struct daemon *d);
+
 /* ---- attach.c ---- */
 DBusMessage *attach_process(struct daemon *d, DBusMessage *msg, const struct caller *c);
 struct session *session_find(struct daemon *d, unsigned id);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "busmsg.h"
 #include "daemon.h"
+#include "fdstore.h"
 #include "i18n.h"
 #include "policy.h"
 #include "util.h"
@@ -53,6 +54,8 @@ int daemon_reload(struct daemon *d, char **ret_error)
  * rest of their lives. So the first stop signal while any exists is refused, naming them. */
 static bool may_stop(struct daemon *d)
 {
+    if (fdstore_available())
+        return true; /* systemd keeps them (restart.c) for the next daemon */
     struct buf who = {0};
     unsigned n = 0;
     for (struct session *s = d->sessions; s; s = s->next)
@@ -204,6 +207,7 @@ int main(int argc, char **argv)
                       "the name.\n"));
         return 1;
     }
+    restart_resume(&d);
     busloop_attach(d.conn, d.loop, &d.bl);
     log_event(d.log, "systraced %s: ready on the system bus", VERSION);
 

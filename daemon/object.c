@@ -191,6 +191,7 @@ static DBusMessage *m_detach(struct daemon *d, DBusMessage *msg, const struct ca
     if (e)
         return e;
     sup_detach(s->sup);
+    restart_update(s);
     log_event(d->log, "systraced: session %u detached by uid %u", s->id, (unsigned)c->uid);
     return dbus_message_new_method_return(msg);
 }
@@ -220,6 +221,7 @@ static DBusMessage *m_set_mode(struct daemon *d, DBusMessage *msg, const struct 
         return reply_error(msg, ERR_INVALID_ARGS, "unknown mode \"%s\"", safe);
     }
     sup_set_mode(s->sup, mode);
+    restart_update(s);
     log_event(d->log, "systraced: session %u now in %s mode (uid %u)", s->id, sup_mode_name(mode),
               (unsigned)c->uid);
     return dbus_message_new_method_return(msg);

@@ -188,6 +188,12 @@ static void session_free(struct session *s)
     }
     store_free(s->store);
     log_close(s->log);
+    if (s->state_fd >= 0)
+        close(s->state_fd); /* the store keeps its own copy */
+    free(s->spec_policy_dir);
+    for (size_t i = 0; i < s->n_spec_files; i++)
+        free(s->spec_files[i]);
+    free(s->spec_files);
     free(s->plan);
     free(s->groups);
     free(s->user);
@@ -256,6 +262,13 @@ struct session *session_prepare(struct daemon *d, DBusMessage *msg, const struct
     s->inherit = spec->inherit;
     s->no_alias = spec->no_alias;
     s->exe = xstrdup(spec->program);
+    s->state_fd = -1;
+    s->spec_no_user = spec->no_user;
+    s->spec_policy_dir = spec->policy_dir ? xstrdup(spec->policy_dir) : NULL;
+    s->spec_files = xcalloc(spec->n_files + 1, sizeof(char *));
+    for (size_t i = 0; i < spec->n_files; i++)
+        s->spec_files[i] = xstrdup(spec->files[i]);
+    s->n_spec_files = spec->n_files;
     s->argv = xcalloc(spec->argc + 1, sizeof(char *));
     for (size_t i = 0; i < spec->argc; i++)
         s->argv[i] = xstrdup(spec->argv[i]);
@@ -486,6 +499,7 @@ void session_end(struct session *s)
         return;
     struct daemon *d = s->d;
     s->ending = true;
+    restart_forget(s);
     struct sup_info info;
     sup_get_info(s->sup, &info);
     log_event(d->log, "systraced: session %u ended", s->id);

@@ -75,10 +75,18 @@ class Daemon:
                 raise AssertionError("the daemon's name outlived it")
             time.sleep(0.05)
 
-    def start(self):
+    def start(self, env=None, fds=(), names=()):
+        """A new daemon; ENV is added to its environment. FDS, named NAMES, are given to it as
+        systemd gives a service its stored descriptors (LISTEN_FDS from 3, LISTEN_PID its
+        own)."""
         log = open(os.path.join(os.environ["SYSTRACE_BUS_DIR"], "systraced.log"), "a")
-        self.proc = subprocess.Popen([os.environ["SYSTRACED"], "-e", "-c",
-                                      os.environ["SYSTRACED_CONF"]], stderr=log)
+        daemon = [os.environ["SYSTRACED"], "-e", "-c", os.environ["SYSTRACED_CONF"]]
+        if fds:
+            moves = " ".join(f"{3 + i}<&{fd}" for i, fd in enumerate(fds))
+            daemon = ["bash", "-c", f'exec {moves}; LISTEN_PID=$$ exec "$@"', "-", *daemon]
+            env = dict(env or {}, LISTEN_FDS=str(len(fds)), LISTEN_FDNAMES=":".join(names))
+        self.proc = subprocess.Popen(daemon, stderr=log, pass_fds=fds,
+                                     env=dict(os.environ, **(env or {})))
         self.pid = self.proc.pid
         deadline = time.time() + 10
         while not self.owned():

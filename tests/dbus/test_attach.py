@@ -3,8 +3,11 @@ scripts/with-daemon): systracectl attach and systrace -p put them under supervis
 agent answers, every thread and child is covered, and each refusal (another user's process, a
 process under strace, one with a listener already, a 32-bit one, one that ends) leaves the
 process as it was and the daemon running."""
+import array
 import json
 import os
+import select
+import socket
 import shutil
 import signal
 import subprocess
@@ -447,6 +450,92 @@ def the_daemon_refuses_once_to_stop_while_a_process_is_attached():
         daemon_alive()
     finally:
         p.close()
+
+
+class FakeSystemd:
+    """The service manager's side of the fd store, played on a datagram socket: what a daemon
+    started with NOTIFY_SOCKET pointing here stores and removes (the machine's own PID 1 is not
+    systemd, so no real unit can run here)."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="systrace-notify-")
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.stored = {}  # name -> [fd…]
+
+    def take(self, timeout=10):
+        """The next message: its fields, and the descriptors it stored."""
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        if not r:
+            raise AssertionError("no message from the daemon")
+        fds = array.array("i")
+        msg, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(16 * fds.itemsize))
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+        fields = dict(l.split("=", 1) for l in msg.decode().split("\n") if "=" in l)
+        if fields.get("FDSTORE") == "1":
+            self.stored.setdefault(fields["FDNAME"], []).extend(fds)
+        if fields.get("FDSTOREREMOVE") == "1":
+            for fd in self.stored.pop(fields["FDNAME"], []):
+                os.close(fd)
+        return fields, list(fds)
+
+    def close(self):
+        for fds in self.stored.values():
+            for fd in fds:
+                os.close(fd)
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@test
+def an_attached_process_outlives_a_restart_through_systemds_fd_store():
+    need_bus()
+    d = policy_dir()
+    p = Program(extra=0)
+    manager = FakeSystemd()
+    try:
+        DAEMON.kill(signal.SIGTERM)
+        DAEMON.start(env={"NOTIFY_SOCKET": manager.path})
+        r = busctl("Attach", "ia{sv}", str(p.pid), "2", "mode", "s", "enforce",
+                   "policy-dir", "s", d)
+        eq(r.returncode, 0, r.stderr)
+        fields, fds = manager.take()
+        name = fields.get("FDNAME", "")
+        eq((fields.get("FDSTORE"), name.startswith("attach-"), len(fds)), ("1", True, 3),
+           f"the listener, a pidfd and the state stored: {fields}")
+        before = os.path.join(SCRATCH, "before-restart")
+        p.send(f"mkdir {before}")
+        eq(p.expect("mkdir "), f"mkdir {before}: Operation not permitted", "enforced")
+        # A restart: the first SIGTERM stops it at once, since the store keeps the session.
+        DAEMON.kill(signal.SIGTERM)
+        contains(DAEMON.log(), "signal 15, stopping", "stopped on the first signal")
+        waiting = os.path.join(SCRATCH, "across-restart")
+        p.send(f"mkdir {waiting}")  # waits in the kernel: no daemon receives
+        p.quiet("mkdir", 0.5)
+        stored = manager.stored[name]
+        DAEMON.start(env={"NOTIFY_SOCKET": manager.path}, fds=stored, names=[name] * 3)
+        eq(p.expect("mkdir "), f"mkdir {waiting}: Operation not permitted",
+           "the call made while no daemon ran is decided by the restarted one")
+        contains(DAEMON.log(), "taken up again", "said in the log")
+        again = session_of(p.pid)
+        eq((again["mode"], again["exe"]), ("enforce", THREADS), "listed again, in its mode")
+        # The new daemon stores it under its new id and forgets the old name.
+        seen = [manager.take(), manager.take()]
+        kinds = sorted((f.get("FDSTORE", ""), f.get("FDSTOREREMOVE", "")) for f, _ in seen)
+        eq(kinds, [("", "1"), ("1", "")], f"re-stored: {seen}")
+        p.close()
+        fields, _ = manager.take()
+        eq(fields.get("FDSTOREREMOVE"), "1", "its process gone, the session leaves the store")
+    finally:
+        p.close()
+        manager.close()
+        if DAEMON.alive():
+            DAEMON.kill(signal.SIGTERM)
+        DAEMON.start()
+        daemon_alive()
 
 
 main()
