@@ -163,6 +163,11 @@ int inject_check(pid_t pid, char **ret_error)
                                pid, value);
         return -EPERM;
     }
+    /* Before anything else of the process is read: from below, its /proc entries are closed. */
+    if (!userns_reachable(pid)) {
+        *ret_error = xasprintf("process %d is in a user namespace outside this one", pid);
+        return -EXDEV;
+    }
     int err;
     if (!native_binary(pid, &err)) {
         *ret_error = err == -ESRCH ? xasprintf("process %d is a kernel thread or gone", pid)
@@ -170,10 +175,6 @@ int inject_check(pid_t pid, char **ret_error)
                                                "(a 32-bit or x32 process cannot be attached)",
                                                pid);
         return err;
-    }
-    if (!userns_reachable(pid)) {
-        *ret_error = xasprintf("process %d is in a user namespace outside this one", pid);
-        return -EXDEV;
     }
     return 0;
 }

@@ -52,8 +52,8 @@ def inject(pid, *calls, deny=False):
     return Program([INJECT, *(["--deny"] if deny else []), str(pid), *calls], stdin=False)
 
 
-def refused(args, want_errno, want_text):
-    r = subprocess.run([INJECT, *args], capture_output=True, text=True, timeout=30)
+def refused(args, want_errno, want_text, prefix=()):
+    r = subprocess.run([*prefix, INJECT, *args], capture_output=True, text=True, timeout=30)
     eq(r.returncode, 1, r.stdout + r.stderr)
     contains(r.stdout, f"error {want_errno} ", "errno")
     contains(r.stdout, want_text, "message")
@@ -197,6 +197,22 @@ def a_32bit_process_is_refused():
         time.sleep(0.2)
         refused([str(p.pid)], "ENOEXEC", "not a native 64-bit program")
         eq(status(p.pid)["Seccomp_filters"], "0")
+    finally:
+        p.kill()
+        p.wait()
+
+
+@test
+def a_process_outside_the_attachers_user_namespace_is_refused_unchanged():
+    need_root()
+    p = subprocess.Popen(["sleep", "100"])
+    try:
+        time.sleep(0.1)
+        before = state(p.pid)
+        # The attacher in a user namespace of its own, where it is root: the process is above.
+        refused([str(p.pid), "mkdir"], "EXDEV", "in a user namespace outside this one",
+                prefix=["unshare", "--user", "--map-root-user", "--"])
+        eq(state(p.pid), before, "unchanged")
     finally:
         p.kill()
         p.wait()
