@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <stdbool.h>
 
+#include "app-info.h"
 #include "dump.h"
 #include "rule-edit.h"
 #include "visible.h"
@@ -35,6 +36,7 @@ struct _StQuestionWindow {
     GtkLabel *count_label, *summary_label, *call_label, *rule_error_label, *countdown_label;
     GtkGrid *details_grid;
     GtkLabel *detail_values[7];
+    GtkImage *program_icon; /* the application's, beside the program's row */
     GtkComboBoxText *rule_combo, *errno_combo;
     GtkEntry *rule_entry;
     GtkWidget *allow_button, *deny_button, *always_allow_button, *always_deny_button, *kill_button,
@@ -176,7 +178,15 @@ static void fill_details(StQuestionWindow *win, StQuestion *q)
                                                                 "%s (%u rules)", q->rules),
                                                     policy_path, q->rules)
                                   : g_strdup(_("none yet"));
-    set_detail(win, ROW_PROGRAM, program);
+    /* The application's name and icon when a desktop file runs this program. */
+    GAppInfo *app = app_info_for_program(q->program);
+    g_autofree char *app_name = app ? visible_text(g_app_info_get_display_name(app), 80) : NULL;
+    g_autofree char *named = app_name ? g_strdup_printf(_("%s (%s)"), app_name, program) : NULL;
+    set_detail(win, ROW_PROGRAM, named ? named : program);
+    GIcon *icon = app ? g_app_info_get_icon(app) : NULL;
+    if (icon)
+        gtk_image_set_from_gicon(win->program_icon, icon, GTK_ICON_SIZE_DND);
+    gtk_widget_set_visible(GTK_WIDGET(win->program_icon), icon != NULL);
     set_detail(win, ROW_PID, pid);
     set_detail(win, ROW_USER, user);
     set_detail(win, ROW_ARGV, argv);
@@ -468,6 +478,7 @@ static void st_question_window_init(StQuestionWindow *win)
         gtk_widget_set_valign(title, GTK_ALIGN_START);
         GtkWidget *value = gtk_label_new(NULL);
         gtk_label_set_xalign(GTK_LABEL(value), 0);
+        gtk_widget_set_valign(value, GTK_ALIGN_START);
         gtk_label_set_selectable(GTK_LABEL(value), TRUE);
         gtk_label_set_line_wrap(GTK_LABEL(value), TRUE);
         gtk_label_set_line_wrap_mode(GTK_LABEL(value), PANGO_WRAP_CHAR);
@@ -475,6 +486,11 @@ static void st_question_window_init(StQuestionWindow *win)
         gtk_widget_set_hexpand(value, TRUE);
         gtk_grid_attach(win->details_grid, title, 0, row, 1, 1);
         gtk_grid_attach(win->details_grid, value, 1, row, 1, 1);
+        if (row == ROW_PROGRAM) {
+            win->program_icon = GTK_IMAGE(gtk_image_new());
+            gtk_widget_set_valign(GTK_WIDGET(win->program_icon), GTK_ALIGN_START);
+            gtk_grid_attach(win->details_grid, GTK_WIDGET(win->program_icon), 2, row, 1, 1);
+        }
         gtk_widget_show(title);
         gtk_widget_show(value);
         g_autofree char *name = g_strconcat(row_names[row], "_label", NULL);

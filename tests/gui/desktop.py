@@ -64,10 +64,10 @@ class Dump:
 
 
 class Desktop:
-    def __init__(self, wm=False, countdown=60, user=None, language=None):
+    def __init__(self, wm=False, countdown=60, user=None, language=None, data_home=None):
         """USER: "nobody" runs the session bus and the applet as that user (the display is
         open to every local user). LANGUAGE: the applet speaks it, from the build's
-        catalogues."""
+        catalogues. DATA_HOME: the desktop's XDG_DATA_HOME (its desktop files)."""
         as_user = NOBODY if user == "nobody" else []
         self.dir = tempfile.mkdtemp(prefix="systrace-gui-")
         os.chmod(self.dir, 0o777)
@@ -88,6 +88,8 @@ class Desktop:
                         SYSTRACE_APPLET_DUMP=self.dump_path, LC_ALL="C.UTF-8")
         if language:
             self.env.update(LANGUAGE=language, SYSTRACE_LOCALEDIR=os.environ["LOCALEDIR"])
+        if data_home:
+            self.env["XDG_DATA_HOME"] = data_home
         if wm:
             self.procs.append(subprocess.Popen(["openbox", "--sm-disable"], env=self.env,
                                                stdout=subprocess.DEVNULL,

@@ -201,6 +201,29 @@ def systrace_p_asks_through_the_applet():
 
 
 @test
+def a_program_the_desktop_knows_is_shown_by_its_name():
+    need_desktop()
+    data = tempfile.mkdtemp(prefix="systrace-gui-data-")
+    os.makedirs(os.path.join(data, "applications"))
+    with open(os.path.join(data, "applications", "st-helper.desktop"), "w") as f:
+        f.write("[Desktop Entry]\nType=Application\nName=Helper of the tests\n"
+                f"Exec={os.path.realpath(HELPER)} %F\nIcon=dialog-information\n")
+    desk = Desktop(data_home=data)
+    path, line = fresh()
+    s = asked(["mkdir", path])
+    try:
+        dump = desk.wait_ready(path)
+        desk.screenshot("known-program")
+        contains(dump.labels["program_label"],
+                 f"Helper of the tests ({os.path.realpath(HELPER)})", "its name and path")
+        desk.click(dump, "deny_button")
+        eq(s.expect(("mkdir",)), line + " EPERM", "denied")
+    finally:
+        s.close()
+        desk.close()
+
+
+@test
 def always_deny_appends_a_deny_rule():
     need_desktop()
     got, line, d, path = answer_with("always_deny_button", shot="always-deny")
