@@ -224,6 +224,7 @@ void prompt_cancel(struct prompt *p, uint64_t token, enum sup_cancel_reason why)
         [SUP_CANCEL_DEADLINE] = N_("no answer in time: denied this once"),
         [SUP_CANCEL_ENDED] = N_("the session ends; question withdrawn"),
         [SUP_CANCEL_DETACHED] = N_("the session is detached: permitted"),
+        [SUP_CANCEL_ANSWERED] = N_("answered by the rule just kept"),
     };
     pthread_mutex_lock(&p->lock);
     for (struct item **it = &p->queue; *it; it = &(*it)->next) {

@@ -341,6 +341,7 @@ struct pending {
     struct timer_ctx deadline; /* what the timer's callback looks the question up by */
     struct sup_answer answer;  /* once answered */
     char *answer_rule;
+    bool by_ask_rule; /* an "ask" rule asked it (not uncovered): a rule added after it is not met */
     struct pending *next;
 };
 
@@ -392,7 +393,10 @@ static void session_add(struct sup *s, const char *binary, struct pol_rule *rule
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Keeps an answer for the session or writes it to the policy. */
+static void settle_covered(struct sup *s, const char *binary, const struct pol_rule *rule);
+
+/* Keeps an answer for the session or writes it to the policy; the other questions it covers
+ * are answered by it. */
 static void remember(struct sup *s, struct request *r, const struct sup_answer *a)
 {
     _cleanup_free_ char *action = action_text(a);
@@ -405,6 +409,7 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
         free(err);
         return;
     }
+    settle_covered(s, r->governing, rule);
     const char *dir = store_user_dir(s->cfg.store);
     if (a->scope == SUP_ALWAYS && dir) {
         /* As the session's owner: their directory, their file, never root's reach. */
@@ -431,6 +436,42 @@ static void remember(struct sup *s, struct request *r, const struct sup_answer *
 }
 
 static void act(struct sup *s, struct request *r, const struct verdict *v);
+static void answered_job(struct sup *s, void *data);
+
+/* A rule just kept (appended to the policy, or for the session) is met by the calls of BINARY
+ * that wait for an answer because no rule covered them: each is answered as the rule says,
+ * once, as if the person had (its own question is withdrawn as answered). */
+static void settle_covered(struct sup *s, const char *binary, const struct pol_rule *rule)
+{
+    if (rule->action != POL_PERMIT && rule->action != POL_DENY)
+        return;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        struct pending *hit = NULL;
+        for (struct pending *p = s->pending; p && !hit; p = p->next) {
+            bool read_memory = false;
+            p->r.req.args = p->r.call.values;
+            if (!p->by_ask_rule && streq(p->r.governing, binary) &&
+                pol_rule_matches(rule, &p->r.req, &read_memory))
+                hit = p;
+        }
+        if (hit)
+            take_pending(s, hit->token);
+        pthread_mutex_unlock(&s->lock);
+        if (!hit)
+            return;
+        loop_timer_cancel(host_loop(s->host), hit->timer);
+        hit->timer = NULL;
+        if (s->cfg.asker && s->cfg.asker->cancel)
+            s->cfg.asker->cancel(s->cfg.asker_data, s, hit->token, SUP_CANCEL_ANSWERED);
+        hit->answer = (struct sup_answer){
+            .action = rule->action == POL_PERMIT ? SUP_PERMIT : SUP_DENY,
+            .scope = SUP_ONCE,
+            .err = rule->action == POL_DENY && rule->err > 0 ? rule->err : 0,
+        };
+        post_job(s, answered_job, hit);
+    }
+}
 
 /* Answers a question's request and its repeats by VERDICT, on a worker. */
 static void conclude(struct sup *s, struct pending *p, const struct verdict *v)
@@ -658,6 +699,7 @@ static bool ask(struct sup *s, struct request *r, struct verdict *v)
     }
     struct pending *p = xcalloc(1, sizeof(*p));
     p->token = token;
+    p->by_ask_rule = v->rule != NULL;
     p->r = *r;
     p->r.worker = NULL;
     p->r.req.args = p->r.call.values;

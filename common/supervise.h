@@ -110,6 +110,7 @@ enum sup_cancel_reason {
     SUP_CANCEL_DEADLINE, /* nobody answered in time: denied once */
     SUP_CANCEL_ENDED,    /* the session ends */
     SUP_CANCEL_DETACHED, /* the session was detached: the call is permitted */
+    SUP_CANCEL_ANSWERED, /* a rule kept by another answer decided it */
 };
 
 struct sup;

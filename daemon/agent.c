@@ -297,10 +297,9 @@ struct cancel_job {
 };
 
 static const char *const cancel_reason[] = {
-    [SUP_CANCEL_GONE] = "gone",
-    [SUP_CANCEL_DEADLINE] = "timeout",
-    [SUP_CANCEL_ENDED] = "ended",
-    [SUP_CANCEL_DETACHED] = "detached",
+    [SUP_CANCEL_GONE] = "gone",         [SUP_CANCEL_DEADLINE] = "timeout",
+    [SUP_CANCEL_ENDED] = "ended",       [SUP_CANCEL_DETACHED] = "detached",
+    [SUP_CANCEL_ANSWERED] = "answered",
 };
 
 /* Agent1.Cancel to the agent Q was last sent to. */

@@ -9,6 +9,7 @@ import tempfile
 import time
 
 from desktop import Desktop
+from inetd import EXEC_RULE, IDENT, learned_inetd, request, wait_listening
 from lib import Skip, Terminal, contains, eq, main, need_root, test
 from supervised import HELPER, NOBODY, Session
 
@@ -220,6 +221,38 @@ def a_program_the_desktop_knows_is_shown_by_its_name():
         eq(s.expect(("mkdir",)), line + " EPERM", "denied")
     finally:
         s.close()
+        desk.close()
+
+
+@test
+def the_seed_walkthrough_with_the_pop_up():
+    """inetd under systrace (asking), its policy learned but for the exec of ident2: nothing
+    happens until a request makes inetd run ident2; then the pop-up asks, the request waits,
+    and "Always allow" lets it go on and writes the rule."""
+    need_desktop()
+    inetd, policy, policies, ident_port, _ = learned_inetd()
+    desk = Desktop()
+    t = Terminal([SYSTRACE, "-d", policies, *inetd])
+    try:
+        wait_listening(ident_port, "inetd, asking")
+        eq(desk.dump().visible, False, "nothing asked before a request")
+        from concurrent.futures import ThreadPoolExecutor
+        answer = ThreadPoolExecutor(1).submit(request, ident_port)
+        dump = desk.wait_ready(IDENT)
+        desk.screenshot("walkthrough")
+        contains(dump.labels["summary_label"], "inetd", "inetd wants to run ident2")
+        time.sleep(0.5)
+        eq(answer.done(), False, "the request waits for the answer")
+        desk.click(desk.wait_ready(IDENT), "always_allow_button")
+        contains(answer.result(timeout=20), "USERID", "ident answers once permitted")
+        with open(policy) as f:
+            contains(f.read(), EXEC_RULE.strip(), "the rule is written to inetd's policy")
+        contains(request(ident_port), "USERID", "permitted from now on, unasked")
+        eq("Answer:" in t.out.decode(errors="replace"), False, "nothing asked on the terminal")
+    finally:
+        if t.status is None:
+            os.kill(t.pid, signal.SIGTERM)
+            t.wait()
         desk.close()
 
 
