@@ -50,6 +50,8 @@ struct options {
     const char *policy_dir;
     const char *user_group;
     const char *attach_pid; /* -p: attach to this running process through the daemon */
+    bool cradle;            /* -C, -g: ask through systraced's agents, never on the terminal */
+    const char *gui;        /* -g: the agent program to start (the applet) */
     const char *files[MAX_POLICY_FILES];
     size_t n_files;
     int keep_fds[MAX_KEEP_FDS];
@@ -85,8 +87,9 @@ static void usage(FILE *out)
           "  -p, --pid PID              attach to running process PID through systraced and\n"
           "                             answer its questions here (the program, if given,\n"
           "                             must be its binary)\n"
-          "  -g, --gui PROGRAM, -C, --cradle\n"
-          "                             not supported yet\n"
+          "  -C, --cradle               ask through systraced's agents (the desktop's\n"
+          "                             systrace-applet), never on the terminal\n"
+          "  -g, --gui PROGRAM          as -C, and start PROGRAM (systrace-applet) first\n"
           "  -h, --help                 show this help\n"));
 }
 
@@ -184,12 +187,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->attach_pid = optarg;
             break;
         case 'g':
+            o->gui = optarg;
+            /* fall through */
         case 'C':
-            fprintf(stderr,
-                    _("systrace: -%c is not supported yet: systraced supervises the sessions "
-                      "systrace starts, nothing else\n"),
-                    c);
-            return EXIT_USAGE;
+            o->cradle = true;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
@@ -206,7 +208,37 @@ static int parse_args(int argc, char **argv, struct options *o)
     o->command = argv + optind;
     if (!o->mode_set)
         o->mode = SUP_ASK;
+    if (o->cradle && (o->terminal || o->mode == SUP_LEARN || o->attach_pid)) {
+        fprintf(stderr, "%s",
+                _("systrace: -C and -g ask through systraced: not with -t, -A or -p\n"));
+        return EXIT_USAGE;
+    }
     return 0;
+}
+
+/* -g PROGRAM: the user's agent, started on its own (a running applet takes the call over and
+ * the new one ends); the daemon keeps questions for it until it registers. Should the daemon
+ * not take the session, the program is not run, and the agent stays for the next one. */
+static void start_gui(const char *program)
+{
+    pid_t pid = fork();
+    if (pid != 0) {
+        if (pid > 0)
+            waitpid(pid, NULL, 0); /* it ends at once, leaving the agent to init */
+        return;
+    }
+    setsid();
+    /* Nothing of the launcher's: a pipe it holds open would keep the launcher's readers
+     * waiting for as long as the agent runs. Failing to start it is said on the real stderr. */
+    int err = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; null >= 0 && fd <= 2; fd++)
+        dup2(null, fd);
+    if (fork() == 0) { /* not the launcher's child: its exit status is the program's */
+        execlp(program, program, (char *)NULL);
+        dprintf(err, _("systrace: -g %s: %s\n"), program, strerror(errno));
+    }
+    _exit(0);
 }
 
 struct creds {
@@ -670,6 +702,11 @@ int main(int argc, char **argv)
     }
     store_set_reporter(store, report_store, log);
 
+    /* Before the signals are blocked and the launcher becomes a subreaper: the agent must
+     * inherit neither, nor be waited for as part of the supervised tree. */
+    if (o.gui)
+        start_gui(o.gui);
+
     /* Signals are taken by a signalfd on the loop, blocked before any thread starts so that
      * none of the engine's threads takes them (the child unblocks them all). */
     sigset_t mask;
@@ -747,7 +784,8 @@ int main(int argc, char **argv)
                       .host = host,
                       .command = o.command[0],
                       .listener = child.listener,
-                      .ask_on_terminal = o.mode == SUP_ASK && (o.terminal || isatty(STDIN_FILENO)),
+                      .ask_on_terminal =
+                          o.mode == SUP_ASK && !o.cradle && (o.terminal || isatty(STDIN_FILENO)),
                       .agent_fd = -1};
     child.listener = -1; /* the run's from here on */
     run.sc = (struct sup_config){
@@ -771,6 +809,13 @@ int main(int argc, char **argv)
                   hand_over(&run, &o, program, files, child.pidfd, &session_id);
     for (size_t i = 0; i < o.n_files; i++)
         free(resolved[i]);
+    if (o.cradle && !handed) {
+        fprintf(stderr, "%s",
+                _("systrace: -C and -g ask through systraced, which did not take the session: "
+                  "the program was not run\n"));
+        kill(child.pid, SIGKILL);
+        return 1;
+    }
     if (handed) {
         if (o.verbose)
             fprintf(stderr, _("systrace: supervised by systraced, session %u\n"), session_id);

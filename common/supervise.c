@@ -394,6 +394,8 @@ static void session_add(struct sup *s, const char *binary, struct pol_rule *rule
 }
 
 static void settle_covered(struct sup *s, const char *binary, const struct pol_rule *rule);
+static struct pending *take_first(struct sup *s, bool (*match)(struct pending *p, void *data),
+                                  void *data, enum sup_cancel_reason why);
 
 /* Keeps an answer for the session or writes it to the policy; the other questions it covers
  * are answered by it. */
@@ -441,35 +443,32 @@ static void answered_job(struct sup *s, void *data);
 /* A rule just kept (appended to the policy, or for the session) is met by the calls of BINARY
  * that wait for an answer because no rule covered them: each is answered as the rule says,
  * once, as if the person had (its own question is withdrawn as answered). */
+struct covered {
+    const char *binary;
+    const struct pol_rule *rule;
+};
+
+static bool is_covered(struct pending *p, void *data)
+{
+    const struct covered *c = data;
+    bool read_memory = false;
+    p->r.req.args = p->r.call.values;
+    return !p->by_ask_rule && streq(p->r.governing, c->binary) &&
+           pol_rule_matches(c->rule, &p->r.req, &read_memory);
+}
+
 static void settle_covered(struct sup *s, const char *binary, const struct pol_rule *rule)
 {
     if (rule->action != POL_PERMIT && rule->action != POL_DENY)
         return;
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        struct pending *hit = NULL;
-        for (struct pending *p = s->pending; p && !hit; p = p->next) {
-            bool read_memory = false;
-            p->r.req.args = p->r.call.values;
-            if (!p->by_ask_rule && streq(p->r.governing, binary) &&
-                pol_rule_matches(rule, &p->r.req, &read_memory))
-                hit = p;
-        }
-        if (hit)
-            take_pending(s, hit->token);
-        pthread_mutex_unlock(&s->lock);
-        if (!hit)
-            return;
-        loop_timer_cancel(host_loop(s->host), hit->timer);
-        hit->timer = NULL;
-        if (s->cfg.asker && s->cfg.asker->cancel)
-            s->cfg.asker->cancel(s->cfg.asker_data, s, hit->token, SUP_CANCEL_ANSWERED);
-        hit->answer = (struct sup_answer){
+    struct covered c = {binary, rule};
+    for (struct pending *p; (p = take_first(s, is_covered, &c, SUP_CANCEL_ANSWERED));) {
+        p->answer = (struct sup_answer){
             .action = rule->action == POL_PERMIT ? SUP_PERMIT : SUP_DENY,
             .scope = SUP_ONCE,
             .err = rule->action == POL_DENY && rule->err > 0 ? rule->err : 0,
         };
-        post_job(s, answered_job, hit);
+        post_job(s, answered_job, p);
     }
 }
 
@@ -558,25 +557,39 @@ int sup_answer(struct sup *s, uint64_t token, const struct sup_answer *a)
     return 0;
 }
 
+/* Takes the first waiting question MATCH(P, DATA) accepts out of the table, with its deadline,
+ * and tells the asker WHY it is moot; NULL when none is left. */
+static struct pending *take_first(struct sup *s, bool (*match)(struct pending *p, void *data),
+                                  void *data, enum sup_cancel_reason why)
+{
+    pthread_mutex_lock(&s->lock);
+    struct pending *p = NULL;
+    for (struct pending *q = s->pending; q && !p; q = q->next)
+        if (match(q, data))
+            p = q;
+    if (p)
+        take_pending(s, p->token);
+    pthread_mutex_unlock(&s->lock);
+    if (!p)
+        return NULL;
+    loop_timer_cancel(host_loop(s->host), p->timer);
+    p->timer = NULL;
+    if (s->cfg.asker && s->cfg.asker->cancel)
+        s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, why);
+    return p;
+}
+
+static bool of_process(struct pending *p, void *data)
+{
+    pid_t tgid = *(pid_t *)data;
+    return !tgid || p->r.proc.tgid == tgid;
+}
+
 /* Withdraws every question of process TGID (0: every question), telling the asker WHY. Without
  * ANSWER the requests are left unanswered (their process is gone). */
 static void withdraw(struct sup *s, pid_t tgid, enum sup_cancel_reason why, bool answer)
 {
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        struct pending *p = NULL;
-        for (struct pending *q = s->pending; q && !p; q = q->next)
-            if (!tgid || q->r.proc.tgid == tgid)
-                p = q;
-        if (p)
-            take_pending(s, p->token);
-        pthread_mutex_unlock(&s->lock);
-        if (!p)
-            return;
-        loop_timer_cancel(host_loop(s->host), p->timer);
-        p->timer = NULL;
-        if (s->cfg.asker && s->cfg.asker->cancel)
-            s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, why);
+    for (struct pending *p; (p = take_first(s, of_process, &tgid, why));) {
         if (answer) {
             struct verdict v = {SUP_DENY, EPERM, true, "withdrawn", NULL, false, false};
             conclude(s, p, &v);
@@ -1556,16 +1569,8 @@ void sup_detach(struct sup *s)
         return;
     log_event(s->cfg.log, "detached: every call is permitted from now on");
     /* The calls waiting for an answer go on as every later one will. */
-    for (;;) {
-        pthread_mutex_lock(&s->lock);
-        struct pending *p = s->pending ? take_pending(s, s->pending->token) : NULL;
-        pthread_mutex_unlock(&s->lock);
-        if (!p)
-            return;
-        loop_timer_cancel(host_loop(s->host), p->timer);
-        p->timer = NULL;
-        if (s->cfg.asker && s->cfg.asker->cancel)
-            s->cfg.asker->cancel(s->cfg.asker_data, s, p->token, SUP_CANCEL_DETACHED);
+    pid_t every = 0;
+    for (struct pending *p; (p = take_first(s, of_process, &every, SUP_CANCEL_DETACHED));) {
         p->answer = (struct sup_answer){.action = SUP_PERMIT, .scope = SUP_ONCE};
         post_job(s, answered_job, p);
     }

@@ -69,12 +69,12 @@ expect_exactly() {
 }
 
 # Both programs are completed through a function bash-completion would load from COMPLETION_DIR.
-echo "1..20"
+echo "1..21"
 expect_line "complete -p systrace" "complete -F _systrace systrace" "$(complete -p systrace)"
 expect_line "complete -p systracectl" "complete -F _systracectl systracectl" \
     "$(complete -p systracectl)"
 
-expect_has "systrace flags" "-A --learn -a --enforce -w --complain -k --keep-fd -U -u -V --help" \
+expect_has "systrace flags" "-A --learn -a --enforce -w --complain -k --keep-fd -U -u -V --help -C --cradle -g --gui -p" \
     "$(candidates systrace -)"
 expect_exactly "systrace long flags by prefix" "--policy-dir --policy-file" \
     "$(candidates systrace --pol)"
@@ -84,6 +84,7 @@ expect_exactly "systrace -d offers directories only" "$tmp/dir/sub" \
     "$(candidates systrace -d "$tmp/dir/")"
 expect_has "systrace -c offers users" "root nobody" "$(candidates systrace -c "")"
 expect_has "the command after the flags" "true" "$(candidates systrace -A -d "$tmp" tru)"
+expect_has "systrace -p offers running processes" "$$" "$(candidates systrace -p "$$")"
 # Past the command, its own completion takes over (ls's options, from ls --help).
 expect_has "the command's own completion" "--all --almost-all" \
     "$(candidates systrace -a ls --al)"

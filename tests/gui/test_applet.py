@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from desktop import Desktop
+from desktop import APPLET, Desktop
 from inetd import EXEC_RULE, IDENT, learned_inetd, request, wait_listening
 from lib import Skip, Terminal, contains, eq, main, need_root, test
 from supervised import HELPER, NOBODY, Session
@@ -158,6 +158,38 @@ def systrace_on_a_terminal_asks_through_the_applet_unless_told_t():
         if t.status is None:
             os.kill(t.pid, signal.SIGKILL)
             t.wait()
+        desk.close()
+
+
+@test
+def cradle_and_gui_flags_ask_through_the_applet():
+    need_desktop()
+    desk = Desktop()
+    d = learned_startup()
+    try:
+        # -C: the applet asks, though the terminal could.
+        path, line = fresh()
+        t = Terminal([SYSTRACE, "-C", "-d", d, HELPER, "mkdir", path], env=desk.env)
+        desk.click(desk.wait_ready(path), "allow_button")
+        text = t.read_until(line + " ok")
+        eq("Answer:" in text, False, "not asked on the terminal")
+        eq(t.wait(), 0, "exit")
+        # -g: the applet is started when none runs.
+        desk.applet.terminate()
+        desk.applet.wait()
+        deadline = time.time() + 10
+        while desk.agents() > desk.agents_before:
+            assert time.time() < deadline, "the applet's agent outlived it"
+            time.sleep(0.1)
+        path, line = fresh()
+        p = subprocess.Popen([SYSTRACE, "-g", APPLET, "-d", d, HELPER, "mkdir", path],
+                             env=desk.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+        desk.click(desk.wait_ready(path, timeout=30), "deny_button")
+        out, _ = p.communicate(timeout=20)
+        contains(out, line + " EPERM", "denied in the applet -g started")
+    finally:
+        subprocess.run(["pkill", "-f", f"^{APPLET}$"])
         desk.close()
 
 

@@ -5,6 +5,7 @@ import signal
 import socket
 import stat
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -259,12 +260,19 @@ def version_and_help():
     eq(p.returncode, 2, "no command")
     p = subprocess.run([SYSTRACE, "-A", "-a", "/bin/true"], capture_output=True, text=True)
     eq(p.returncode, 2, "-A with -a")
-    for flag in (["-g", "x"], ["-C"]):
-        p = subprocess.run([SYSTRACE, *flag, "/bin/true"], capture_output=True, text=True)
-        eq(p.returncode, 2, f"{flag}")
-        contains(p.stderr, "systraced")
     # -p hands over to systracectl attach, which needs the daemon: this sandbox has no bus.
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/bus")
+    # -C and -g ask through the daemon's agents: without one, nothing runs.
+    marker = tempfile.mktemp(prefix="systrace-not-run-")
+    for flag in (["-g", "/bin/true"], ["-C"]):
+        p = subprocess.run([SYSTRACE, *flag, "/bin/sh", "-c", f": > {marker}"],
+                           capture_output=True, text=True, env=env)
+        eq(p.returncode, 1, f"{flag} without a daemon")
+        contains(p.stderr, "the program was not run")
+        eq(os.path.exists(marker), False, "not run")
+    for flag in (["-C", "-t"], ["-C", "-A"]):
+        eq(subprocess.run([SYSTRACE, *flag, "/bin/true"], capture_output=True).returncode, 2,
+           f"{flag}")
     p = subprocess.run([SYSTRACE, "-p", "1", "/bin/true"], capture_output=True, text=True, env=env)
     eq(p.returncode, 1, "-p without a daemon")
     contains(p.stderr, "systraced: cannot connect to the system bus")
