@@ -1346,8 +1346,8 @@ static void handle(struct sup *s, struct worker *w, const struct seccomp_notif *
     } else if (r.proc.launching) {
         serve_launching(s, &r);
     } else {
-        struct tr_target target = {n->pid,       r.proc.tgid,     r.proc.root_prefix,
-                                   r.proc.pidfd, s->cfg.listener, n->id};
+        struct tr_target target = {n->pid,          r.proc.tgid, r.proc.root_prefix, r.proc.pidfd,
+                                   s->cfg.listener, n->id,       r.proc.fsuid};
         int t = tr_translate(n, &target, &r.call);
         if (t == 0 && (!r.call.reads_memory || still_waiting(s, &r))) {
             serve(s, &r);

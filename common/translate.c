@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -206,6 +207,42 @@ static int own_fd_link(const struct tr_target *t, const char *link)
     return end != s + 3 && !*end && fd >= 0 && fd < INT_MAX ? (int)fd : -1;
 }
 
+/* statfs(2)'s f_flags bit of a nosymfollow mount (ST_NOSYMFOLLOW in the kernel's statfs.h). */
+#define MOUNT_NOSYMFOLLOW 0x2000
+
+/* A file system setting of /proc/sys/fs: 0, 1 or 2. */
+static int fs_protection(const char *name)
+{
+    char path[64], value[8] = "";
+    snprintf(path, sizeof(path), "/proc/sys/fs/%s", name);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd >= 0 && read(fd, value, sizeof(value) - 1) > 0 ? atoi(value) : 0;
+}
+
+/* Whether the kernel would follow the symlink LINK for T's caller: not on a nosymfollow mount
+ * (ELOOP), nor, with fs.protected_symlinks, one in a sticky world-writable directory (/tmp)
+ * that neither the caller nor the directory's owner owns (EACCES). The links are followed here,
+ * as text, so the kernel never sees them; protected_regular and protected_fifos need nothing
+ * of ours: the open of the object itself runs as the caller. */
+static int may_follow(const struct tr_target *t, const char *link)
+{
+    _cleanup_free_ char *parent = xstrdup(link);
+    char *slash = strrchr(parent, '/');
+    if (!slash)
+        return 0;
+    slash[slash == parent ? 1 : 0] = '\0';
+    struct statfs sf;
+    if (statfs(parent, &sf) == 0 && (sf.f_flags & MOUNT_NOSYMFOLLOW))
+        return ELOOP;
+    struct stat ls, ds;
+    if (lstat(link, &ls) < 0 || ls.st_uid == t->fsuid)
+        return 0;
+    if (stat(parent, &ds) < 0 || (ds.st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH) ||
+        ds.st_uid == ls.st_uid)
+        return 0;
+    return fs_protection("protected_symlinks") ? EACCES : 0;
+}
+
 /* Resolves component by component, reading each symlink in the caller's view of /proc, so that
  * /proc/self and magic links such as /dev/stdin name the caller's objects, not ours. */
 int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool follow,
@@ -290,6 +327,8 @@ int tr_resolve_path(const struct tr_target *t, int dirfd, const char *path, bool
             err = ELOOP;
             break;
         }
+        if ((err = may_follow(t, full)))
+            break;
         if (target[0] != '/') {
             if (strstr(target, ":[") && last) {
                 /* A magic link to a pipe, socket or anonymous inode: that is the object, which

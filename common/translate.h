@@ -21,6 +21,7 @@ struct tr_target {
     int pidfd;               /* the process's pidfd: its descriptors are copied through it */
     int listener;            /* where the call waits, as ID */
     uint64_t id;
+    uid_t fsuid; /* the caller's, for the kernel's symlink protection */
 };
 
 /* A path argument as the supervisor performs it: the object it names, resolved once. */

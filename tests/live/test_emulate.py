@@ -263,5 +263,76 @@ def emulated_calls_inside_a_chroot():
         sb.close()
 
 
+@test
+def a_sticky_directory_protects_as_the_kernel_would():
+    """fs.protected_symlinks and fs.protected_regular: in a sticky world-writable directory, a
+    symlink owned by neither the follower nor the directory's owner is not followed, and an
+    O_CREAT open of another user's file fails (EACCES, even where its mode lets everyone
+    write), also when the supervisor resolves and opens for a program run as nobody."""
+    need_root()
+    knobs = {k: f"/proc/sys/fs/protected_{k}" for k in ("symlinks", "regular")}
+    saved = {}
+    for k, path in knobs.items():
+        with open(path) as f:
+            saved[k] = f.read().strip()
+    sb = Sandbox()
+    try:
+        for path in knobs.values():
+            with open(path, "w") as f:
+                f.write("1")
+        sticky = sb.path("sticky")
+        os.mkdir(sticky)
+        os.chmod(sticky, 0o1777)
+        os.chmod(sb.dir, 0o755)
+        secret = sb.path("readable")
+        with open(secret, "w") as f:
+            f.write("readable by all, not through a planted link\n")
+        os.chmod(secret, 0o644)
+        link = os.path.join(sticky, "link")
+        os.symlink(secret, link)
+        os.lchown(link, 1, 1)  # daemon's: neither nobody's nor the directory's owner's
+        theirs = os.path.join(sticky, "theirs")
+        with open(theirs, "w") as f:
+            f.write("daemon's\n")
+        os.chmod(theirs, 0o666)
+        os.chown(theirs, 1, 1)
+        cmd = [HELPER, "open", link, "openf", theirs, "wc", "0644"]
+        nobody = ["setpriv", "--reuid", "nobody", "--regid", "nogroup", "--clear-groups"]
+        native = subprocess.run(nobody + cmd, capture_output=True, text=True).stdout
+        eq(native, f"open {link}: EACCES\nopenf {theirs}: EACCES\n", "the kernel refuses")
+        as_nobody = ["-c", "nobody:nogroup"]
+        eq(sb.learn(cmd, flags=as_nobody).stdout, native, "learning changes nothing")
+        eq(sb.enforce(cmd, flags=as_nobody).stdout, native, "nor does enforcing")
+    finally:
+        for k, path in knobs.items():
+            with open(path, "w") as f:
+                f.write(saved[k])
+        sb.close()
+
+
+@test
+def a_symlink_on_a_nosymfollow_mount_is_not_followed():
+    need_root()
+    sb = Sandbox()
+    mnt = sb.path("nosymfollow")
+    os.mkdir(mnt)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "nosymfollow", "tmpfs", mnt],
+                             capture_output=True, text=True)
+    try:
+        if mounted.returncode:
+            raise Skip(f"cannot mount a nosymfollow tmpfs: {mounted.stderr.strip()}")
+        link = os.path.join(mnt, "link")
+        os.symlink("/etc/hostname", link)
+        cmd = [HELPER, "open", link]
+        native = subprocess.run(cmd, capture_output=True, text=True).stdout
+        eq(native, f"open {link}: ELOOP\n", "the kernel refuses")
+        eq(sb.learn(cmd).stdout, native, "learning changes nothing")
+        eq(sb.enforce(cmd).stdout, native, "nor does enforcing")
+    finally:
+        if not mounted.returncode:
+            subprocess.run(["umount", mnt])
+        sb.close()
+
+
 if __name__ == "__main__":
     main()
