@@ -110,6 +110,13 @@ static int cmd_check(int argc, char **argv)
         pol_lint(file, &diags);
         if (!abstraction_name(argv[i]))
             pol_lint_file_name(file, argv[i], &diags);
+        struct stat st;
+        const char *why = stat(argv[i], &st) == 0 ? store_untrusted(&st, geteuid()) : NULL;
+        if (why)
+            pol_diags_add(&diags, POL_WARNING, 1, 1,
+                          _("%s: systrace does not use a policy that someone else than its "
+                            "owner and root can change"),
+                          _(why));
         pol_diags_sort(&diags);
         _cleanup_free_ char *text = pol_diags_format(&diags, argv[i]);
         fputs(text, stdout);

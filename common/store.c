@@ -777,6 +777,32 @@ static struct store_file *parse_locked(struct store *store, const char *path, co
 }
 
 /* Reads PATH into its cache entry unless nothing changed. Returns the entry. */
+const char *store_untrusted(const struct stat *st, uid_t owner)
+{
+    if (st->st_uid != owner && st->st_uid != 0)
+        return N_("owned by another user");
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return N_("writable by other users");
+    return NULL;
+}
+
+/* Why the policy file PATH (its fstat ST) or its directory could be changed by someone the
+ * policy must not trust (not its owner, not root), or NULL: a root program's policy that anyone
+ * may edit grants them what it permits. */
+static const char *untrusted_policy(const struct store *store, const char *path,
+                                    const struct stat *st)
+{
+    uid_t owner = store->has_owner ? store->owner.uid : geteuid();
+    const char *why = store_untrusted(st, owner);
+    if (why)
+        return why;
+    _cleanup_free_ char *dir = dir_of(path);
+    struct stat ds;
+    if (stat(dir, &ds) == 0 && (why = store_untrusted(&ds, owner)))
+        return ds.st_mode & S_ISVTX ? NULL : why; /* a sticky directory keeps others' hands off */
+    return NULL;
+}
+
 static struct cache_entry *load_locked(struct store *store, const char *path,
                                        enum store_origin origin)
 {
@@ -799,6 +825,16 @@ static struct cache_entry *load_locked(struct store *store, const char *path,
         if (fd >= 0 || errno != ENOENT)
             report(store, "%s: cannot read the policy: %s", path,
                    fd >= 0 ? "not a regular file" : strerror(errno));
+        file_unref(e->file);
+        e->file = NULL;
+        return e;
+    }
+    const char *why = origin != STORE_ORIGIN_GLOBAL ? untrusted_policy(store, path, &st) : NULL;
+    if (why) {
+        report(store,
+               "%s: not used: %s (mode %04o): a policy counts only when no one but its owner "
+               "and root can change it",
+               path, why, (unsigned)(st.st_mode & 07777));
         file_unref(e->file);
         e->file = NULL;
         return e;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "policy.h"
@@ -51,6 +52,9 @@ const char *store_default_data_dir(void);
  * administrator's overrides the shipped one of the same name. For `systracectl policy check`. */
 int store_expand_includes(struct pol_file *file, const char *global_dir, const char *data_dir,
                           struct pol_diags *diags);
+/* Why a policy file or directory of user OWNER with status ST is not to be trusted (another
+ * user owns it; others may write it), or NULL. */
+const char *store_untrusted(const struct stat *st, uid_t owner);
 /* Creates DIR mode 0700 if it is missing (its parent must exist). */
 int store_ensure_dir(const char *dir);
 

@@ -279,6 +279,33 @@ def version_and_help():
 
 
 @with_sandbox
+def a_policy_others_can_change_is_not_used(sb):
+    cmd = ["/bin/cat", "/etc/hostname"]
+    native = subprocess.run(cmd, capture_output=True, text=True).stdout
+    sb.learn(cmd)
+    path = sb.policy_file(resolved("/bin/cat"))
+    eq(sb.enforce(cmd).stdout, native, "its own policy")
+    for mode, why in ((0o666, "writable by other users"), (0o620, "writable by other users")):
+        os.chmod(path, mode)
+        p = sb.enforce(cmd)
+        eq(p.stdout, "", f"mode {mode:o}: not used")
+        contains("\n".join(sb.log_lines()), f"not used: {why}", "logged")
+        check = subprocess.run([os.environ.get("SYSTRACECTL", "build/cli/systracectl"), "policy",
+                                "check", path], capture_output=True,
+                               text=True)
+        contains(check.stdout, f"warning: {why}", "policy check warns")
+    os.chmod(path, 0o644)
+    os.chown(path, 65534, 65534)
+    eq(sb.enforce(cmd).stdout, "", "another user's: not used")
+    contains("\n".join(sb.log_lines()), "not used: owned by another user", "logged")
+    os.chown(path, 0, 0)
+    os.chmod(sb.policies, 0o777)
+    eq(sb.enforce(cmd).stdout, "", "in a directory others may write: not used")
+    os.chmod(sb.policies, 0o700)
+    eq(sb.enforce(cmd).stdout, native, "trusted again")
+
+
+@with_sandbox
 def exit_status_and_signals_pass_through(sb):
     eq(sb.learn(["/bin/sh", "-c", "exit 7"]).returncode, 7, "exit 7")
     eq(sb.learn(["/bin/sh", "-c", "kill -TERM $$"]).returncode, 143, "killed by SIGTERM")
