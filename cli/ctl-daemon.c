@@ -469,7 +469,7 @@ struct attach_request {
 
 /* Daemon1.Attach with this agent registered for the new session; its path in *RET_PATH. */
 static int attach_process(DBusConnection *conn, const struct attach_request *a, bool fallback,
-                          char **ret_path)
+                          bool agent, char **ret_path)
 {
     DBusMessage *m = busclient_method(NULL, IFACE_DAEMON1, DAEMON1_METHOD_ATTACH);
     DBusMessageIter it, dict;
@@ -477,8 +477,9 @@ static int attach_process(DBusConnection *conn, const struct attach_request *a, 
     dbus_int32_t pid = a->pid;
     dbus_message_iter_append_basic(&it, DBUS_TYPE_INT32, &pid);
     busmsg_dict_open(&it, &dict);
-    busmsg_add_path(&dict, "agent", AGENT_PATH);
-    if (fallback)
+    if (agent)
+        busmsg_add_path(&dict, "agent", AGENT_PATH);
+    if (agent && fallback)
         busmsg_add_bool(&dict, "agent-fallback", true);
     if (a->mode)
         busmsg_add_string(&dict, "mode", a->mode);
@@ -550,7 +551,7 @@ static int run_agent(DBusConnection *conn, const struct agent_request *req)
     DBusMessage *reply;
     if (attach) {
         /* The daemon registers this agent for the new session before its first question. */
-        if (attach_process(conn, attach, req->fallback, &attached) < 0) {
+        if (attach_process(conn, attach, req->fallback, true, &attached) < 0) {
             termagent_free(ta);
             return 1;
         }
@@ -732,6 +733,15 @@ static int cmd_attach(DBusConnection *conn, int argc, char **argv, bool json)
     if (!yes && !confirm_attach(a.pid)) {
         fprintf(stderr, "%s", _("systracectl: not attached\n"));
         return 1;
+    }
+    if (!isatty(STDIN_FILENO)) {
+        /* A script (--yes): no terminal to answer on. The session's questions go to the
+         * user's applet, or wait for an agent until the daemon's ask-timeout. */
+        _cleanup_free_ char *session = NULL;
+        if (attach_process(conn, &a, false, false, &session) < 0)
+            return 1;
+        printf(_("process %d attached as session %u\n"), a.pid, path_id(session));
+        return 0;
     }
     return run_agent(
         conn, &(struct agent_request){.answer = true, .json = json, .fallback = gui, .attach = &a});

@@ -208,9 +208,10 @@ static int parse_args(int argc, char **argv, struct options *o)
     o->command = argv + optind;
     if (!o->mode_set)
         o->mode = SUP_ASK;
-    if (o->cradle && (o->terminal || o->mode == SUP_LEARN || o->attach_pid)) {
+    if (o->cradle &&
+        (o->terminal || o->mode == SUP_LEARN || o->attach_pid || o->log_stderr || o->log_file)) {
         fprintf(stderr, "%s",
-                _("systrace: -C and -g ask through systraced: not with -t, -A or -p\n"));
+                _("systrace: -C and -g ask through systraced: not with -t, -A, -p, -e or -E\n"));
         return EXIT_USAGE;
     }
     return 0;
@@ -805,7 +806,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.n_files; i++)
         files[i] = (resolved[i] = realpath(o.files[i], NULL)) ? resolved[i] : o.files[i];
     unsigned session_id = 0;
-    bool handed = o.mode != SUP_LEARN && !o.user_group &&
+    /* -e and -E ask for the log here: the daemon logs to syslog. */
+    bool handed = o.mode != SUP_LEARN && !o.user_group && !o.log_stderr && !o.log_file &&
                   hand_over(&run, &o, program, files, child.pidfd, &session_id);
     for (size_t i = 0; i < o.n_files; i++)
         free(resolved[i]);

@@ -531,6 +531,29 @@ DBusMessage *agent_add(struct daemon *d, DBusMessage *msg, const struct caller *
     return NULL;
 }
 
+/* An enforce session asks only while someone is attached: once the last attached agent left,
+ * the questions no other agent took are its policy's again, denied as uncovered calls are. */
+static void enforce_unrouted(struct daemon *d, struct session *s)
+{
+    if (!s || s->ending || s->attached > 0 || sup_get_mode(s->sup) != SUP_ENFORCE)
+        return;
+    for (struct question *q = d->questions, *next; q; q = next) {
+        next = q->next;
+        if (q->session != s->id || q->agent || q->cancelled)
+            continue;
+        pthread_mutex_lock(&d->lock);
+        bool live = !q->cancelled;
+        if (live)
+            question_unlink_locked(d, q);
+        pthread_mutex_unlock(&d->lock);
+        if (!live)
+            continue;
+        sup_answer(s->sup, q->token, &(struct sup_answer){.action = SUP_DENY, .scope = SUP_ONCE});
+        agent_monitor_event(d, s, "answered", "deny once: no one is attached any more", q->id);
+        question_free(q);
+    }
+}
+
 /* Q is no longer its agent's, which will not be asked it again; to the next (REROUTE) or it
  * waits. */
 static void question_leave_agent(struct daemon *d, struct question *q, bool reroute)
@@ -585,6 +608,8 @@ static void agent_remove(struct daemon *d, struct agent *a, bool reroute)
     for (struct question *q = d->questions; q; q = q->next)
         if (q->agent == a)
             question_leave_agent(d, q, reroute);
+    if (reroute)
+        enforce_unrouted(d, s);
     free(a->owner);
     free(a->path);
     free(a);

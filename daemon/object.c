@@ -220,6 +220,13 @@ static DBusMessage *m_set_mode(struct daemon *d, DBusMessage *msg, const struct 
         _cleanup_free_ char *safe = busmsg_utf8(name, 32);
         return reply_error(msg, ERR_INVALID_ARGS, "unknown mode \"%s\"", safe);
     }
+    struct sup_info info;
+    sup_get_info(s->sup, &info);
+    if (info.detached)
+        return reply_error(msg, ERR_FAILED,
+                           "session %u is detached: it permits every call for good (a detached "
+                           "filter cannot be supervised again)",
+                           s->id);
     sup_set_mode(s->sup, mode);
     restart_update(s);
     log_event(d->log, "systraced: session %u now in %s mode (uid %u)", s->id, sup_mode_name(mode),

@@ -564,8 +564,10 @@ bool session_property(struct session *s, const char *name, DBusMessageIter *iter
         u = s->uid;
         busmsg_add_variant(iter, DBUS_TYPE_UINT32, &u);
     } else if (streq(name, "User") || streq(name, "Exe") || streq(name, "Mode")) {
+        /* A detached session permits everything whatever its mode: that is what it is. */
         const char *v = streq(name, "User")  ? s->user
                         : streq(name, "Exe") ? s->exe
+                        : info.detached      ? "detached"
                                              : sup_mode_name(info.mode);
         _cleanup_free_ char *safe = busmsg_utf8(v, PATH_MAX);
         const char *p = safe;

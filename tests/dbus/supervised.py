@@ -4,6 +4,7 @@ import atexit
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 from lib import Lines
@@ -19,6 +20,12 @@ class Session(Lines):
 
     def __init__(self, commands, mode="enforce", user=None, extra=(), policy_dir=None):
         args = (NOBODY if user == "nobody" else []) + [SUPERVISE, "--mode", mode, *extra]
+        if not policy_dir and "--bad-options" not in extra:
+            # Never the user's own ~/.systrace: a test that learns or answers "always" would
+            # leave rules there for the next run.
+            policy_dir = tempfile.mkdtemp(prefix="systrace-session-")
+            if user == "nobody":
+                os.chown(policy_dir, 65534, 65534)
         if policy_dir:
             args += ["--policy-dir", policy_dir]
         super().__init__(subprocess.Popen(args + ["--", HELPER, *commands],

@@ -452,6 +452,43 @@ def the_daemon_refuses_once_to_stop_while_a_process_is_attached():
         p.close()
 
 
+@test
+def a_script_attaches_with_yes_and_no_terminal():
+    need_bus()
+    d = policy_dir()
+    p = Program(extra=0)
+    try:
+        r = ctl("attach", "--yes", "--mode", "enforce", "--policy-dir", d, str(p.pid))
+        eq(r.returncode, 0, r.stderr)
+        contains(r.stdout, f"process {p.pid} attached as session", "said")
+        eq(session_of(p.pid)["mode"], "enforce", "listed")
+        path = os.path.join(SCRATCH, "by-a-script")
+        p.send(f"mkdir {path}")
+        eq(p.expect("mkdir "), f"mkdir {path}: Operation not permitted", "enforced")
+    finally:
+        p.close()
+        wait_gone(p.pid)
+
+
+@test
+def the_restart_of_a_sleep_the_attach_interrupted_is_not_asked():
+    need_bus()
+    d = tempfile.mkdtemp(prefix="policies-", dir=SCRATCH)  # empty: every call is uncovered
+    p = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.2)  # in clock_nanosleep
+        r = busctl("Attach", "ia{sv}", str(p.pid), "2", "mode", "s", "ask", "policy-dir", "s", d)
+        eq(r.returncode, 0, r.stderr)
+        time.sleep(1)
+        s = session_of(p.pid)
+        eq(s["pending"], 0, f"nothing asked: {s}")
+        eq(status(p.pid)["State"][0], "S", "asleep again")
+    finally:
+        p.kill()
+        p.wait()
+        wait_gone(p.pid)
+
+
 class FakeSystemd:
     """The service manager's side of the fd store, played on a datagram socket: what a daemon
     started with NOTIFY_SOCKET pointing here stores and removes (the machine's own PID 1 is not

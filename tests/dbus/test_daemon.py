@@ -140,6 +140,28 @@ def attach_asks_instead_of_denying_and_detaching_enforces_again():
 
 
 @test
+def a_question_the_leaving_terminal_left_is_enforced():
+    need_bus()
+    c1, r1 = call()
+    s = Session(["pause", *c1])  # enforce
+    t = None
+    try:
+        s.expect(("pause: waiting",))
+        t = Terminal([SYSTRACECTL, "attach", str(s.launcher_pid)])
+        t.read_until("Ctrl-C detaches")
+        s.go()
+        t.read_until("Answer:")
+        os.kill(t.pid, signal.SIGINT)  # leaves without answering
+        t.wait()
+        eq(s.expect(("mkdir",), timeout=10), r1 + " EPERM", "denied by the policy at once")
+        eq(s.wait(), 0, "exit")
+    finally:
+        s.close()
+        if t and t.status is None:
+            os.kill(t.pid, signal.SIGKILL)
+
+
+@test
 def an_always_answer_is_written_to_the_policy():
     need_bus()
     d = tempfile.mkdtemp(prefix="systrace-dbus-")
@@ -188,6 +210,10 @@ def kill_and_mode_and_detach_from_systracectl():
     try:
         s.expect(("pause: waiting",))
         eq(ctl("detach", str(s.launcher_pid)).returncode, 0, "detach")
+        contains(ctl("list").stdout, " detached ", "listed as detached")
+        again = ctl("mode", str(s.launcher_pid), "enforce")
+        eq(again.returncode, 1, "a detached session cannot enforce again")
+        contains(again.stderr, "detached", "and says why")
         s.go()
         eq(s.expect(("mkdir",)), r1 + " ok", "detached: permitted")
         eq(s.wait(), 0, "exit")
