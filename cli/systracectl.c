@@ -125,7 +125,8 @@ static int cmd_check(int argc, char **argv)
         else if (diags.n == diags.n_notes && abstraction_name(argv[i]))
             printf(_("%s: ok (an abstraction of %zu rules)\n"), argv[i], file->policies[0].n_rules);
         else if (diags.n == diags.n_notes)
-            printf(_("%s: ok (%zu policies)\n"), argv[i], file->n_policies);
+            printf(ngettext("%s: ok (%zu policy)\n", "%s: ok (%zu policies)\n", file->n_policies),
+                   argv[i], file->n_policies);
         pol_diags_clear(&diags);
         pol_file_free(file);
     }

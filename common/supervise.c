@@ -632,7 +632,10 @@ static void load_cwd(struct request *r)
 }
 
 /* The process's arguments from /proc, joined with spaces, and its chain of parents. */
-static void describe_process(struct pending *p)
+/* P's command line and the chain of its parents, shown to whoever answers: as far up as the
+ * processes are the session owner's (another user's, root's shell that started it, are not
+ * theirs to see). */
+static void describe_process(const struct sup *s, struct pending *p)
 {
     char path[48];
     snprintf(path, sizeof(path), "/proc/%d/cmdline", p->r.proc.tgid);
@@ -663,6 +666,11 @@ static void describe_process(struct pending *p)
         if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid <= 1)
             break;
         pid = ppid;
+        char dir[32];
+        struct stat owner;
+        snprintf(dir, sizeof(dir), "/proc/%d", pid);
+        if (s->owner.uid != 0 && (lstat(dir, &owner) < 0 || owner.st_uid != s->owner.uid))
+            break;
         char exe[48], buf[4097];
         snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
         ssize_t k = readlink(exe, buf, sizeof(buf) - 1);
@@ -721,7 +729,7 @@ static bool ask(struct sup *s, struct request *r, struct verdict *v)
     load_cwd(r);
     _cleanup_free_ char *action = xstrdup("permit");
     p->n_suggestions = suggest_rules(r->rule_name, &r->req, action, &p->suggestions);
-    describe_process(p);
+    describe_process(s, p);
     uint64_t timeout_ms = limit_or(s->cfg.limits.ask_timeout_ms, DEFAULT_ASK_TIMEOUT);
     p->q = (struct sup_question){
         .token = token,

@@ -37,7 +37,7 @@ Policy: /bin/ls, Emulation: native
 P
 
 expect "check of a good file exits 0" 0 "$ctl" policy check "$tmp/usr_bin_ls"
-contains "check says ok" "$tmp/out" "usr_bin_ls: ok (1 policies)"
+contains "check says ok" "$tmp/out" "usr_bin_ls: ok (1 policy)"
 expect "check of a bad file exits 1" 1 "$ctl" policy check "$tmp/bad"
 contains "error as FILE:LINE:COL" "$tmp/out" "$tmp/bad:2:46: error: unknown errno 'enosuch'"
 contains "duplicate warned" "$tmp/out" "$tmp/bad:4:1: warning: duplicate of the rule on line 3"
@@ -130,7 +130,7 @@ expect "a cycle through an abstraction is refused" 1 "$ctl" policy check "$tmp/d
 printf 'native-brk: permit\n' >"$tmp/global/abstractions/mini"
 printf 'Policy: /usr/bin/true, Emulation: native\n\tinclude "mini"\n\tnative-fsread: filename eq "/etc/ld.so.cache" then deny\n' >"$tmp/lint/usr_bin_true"
 expect "the administrator's abstraction overrides the shipped one" 0 "$ctl" policy check "$tmp/lint/usr_bin_true"
-contains "nothing shadowed by the override" "$tmp/out" "usr_bin_true: ok (1 policies)"
+contains "nothing shadowed by the override" "$tmp/out" "usr_bin_true: ok (1 policy)"
 unset SYSTRACE_DATA_DIR
 # The OpenBSD ports tree's filter, made a policy as its bsd.port.mk did: make's variables by sed.
 if [ -f "$ports_filter" ]; then
