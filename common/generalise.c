@@ -468,7 +468,7 @@ void gen_path(const struct gen_context *ctx, const char *path, char **ret, bool 
             *ret_pattern = true;
             return;
         }
-    if (path[0] != '/') {
+    if (path[0] != '/' || (ctx->program && streq(path, ctx->program))) {
         *ret = xstrdup(path);
         *ret_pattern = false;
         return;

@@ -14,8 +14,11 @@
 struct gen_context {
     const char *home; /* $HOME, NULL when unknown */
     const char *cwd;  /* $CWD, NULL when unknown */
-    pid_t pid, tid;   /* $PID and $TID, 0 when unknown */
-    time_t now;       /* a timestamp in a name is one near this */
+    /* The program whose policy it is (a script): its own path is kept as it is, since a
+     * script reads itself wherever it runs from. NULL when unknown. */
+    const char *program;
+    pid_t pid, tid; /* $PID and $TID, 0 when unknown */
+    time_t now;     /* a timestamp in a name is one near this */
     /* Only what differs for the very same object (an anonymous object's number, a pid under
      * /proc, a terminal's number): the exact rule of a prompt's answer. */
     bool same_object_only;

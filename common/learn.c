@@ -423,6 +423,7 @@ char *learner_rule(struct learner *l, const char *binary, const char *rule_name,
     struct gen_context gen = {
         .home = req->home,
         .cwd = req->cwd,
+        .program = binary,
         .pid = req->pid,
         .tid = req->tid,
         .now = time(NULL),

@@ -236,6 +236,22 @@ def check_backup(p, top, what):
 
 
 @with_sandbox
+def a_script_learned_from_its_directory_runs_from_anywhere(sb):
+    """The shell reads the script by its own path: learned as that path, not as $CWD/…, so the
+    script run by its absolute path from another directory keeps working."""
+    work = sb.path("work")
+    os.makedirs(work)
+    script = os.path.join(work, "job.sh")
+    with open(script, "w") as f:
+        f.write('#!/bin/sh\nt=$(mktemp)\necho hi > "$t"\ncat "$t"\nrm -f "$t"\n')
+    os.chmod(script, 0o755)
+    eq(learn(sb, ["./job.sh"], work).stdout, "hi\n", "learned from its directory")
+    p = enforce(sb, [script], "/")
+    eq((p.returncode, p.stdout), (0, "hi\n"), f"enforced from /: {p.stderr}")
+    eq(denials(sb), [], "nothing denied")
+
+
+@with_sandbox
 def a_backup_script_converges(sb):
     need_root()
     script = sb.path("backup")
