@@ -4,6 +4,9 @@
  *
  *   open PATH | creat PATH | stat PATH | unlink PATH | mkdir PATH | getppid | getpid
  *   mkdir-many PREFIX N (mkdir PREFIX0 … PREFIX<N-1>; prints how many failed)
+ *   uffd-stall N PATH (N threads each open a path in a page that a userfaultfd holds back,
+ *     so that whoever reads it waits; then PATH is stat'ed, the page is filled with PATH and
+ *     the threads' results are printed: "uffd-stall N: stat ok, N opened")
  *   connect IP PORT | bind IP PORT | socket inet|inet6|unix | sendmsg IP PORT (UDP "hello")
  *   exec PATH [ARGS… --] | spawn PATH [ARGS… --] (fork, exec, wait)
  *   fork N (N children that each call getppid and exit) | threads N (N threads calling getppid)
@@ -40,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -160,6 +165,62 @@ static void *drop_and_open(void *arg)
     return NULL;
 }
 
+struct stalled {
+    const char *path; /* in the held-back page */
+    int result;
+};
+
+static void *stalled_open(void *data)
+{
+    struct stalled *st = data;
+    int fd = open(st->path, O_RDONLY);
+    st->result = fd >= 0 ? 0 : -errno;
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+/* uffd-stall N PATH: see the usage at the top. */
+static void uffd_stall(int n, const char *path)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+    struct uffdio_api api = {.api = UFFD_API};
+    char *held =
+        mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct uffdio_register reg = {.range = {(unsigned long)held, (unsigned long)page},
+                                  .mode = UFFDIO_REGISTER_MODE_MISSING};
+    if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0 || ioctl(uffd, UFFDIO_REGISTER, &reg) < 0) {
+        printf("uffd-stall %d: %s\n", n, strerrorname_np(errno));
+        return;
+    }
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    struct stalled *st = calloc((size_t)n, sizeof(*st));
+    for (int k = 0; k < n; k++) {
+        st[k].path = held;
+        pthread_create(&t[k], NULL, stalled_open, &st[k]);
+    }
+    usleep(300 * 1000); /* every thread's open waits on the page now */
+    struct stat sb;
+    int r = stat(path, &sb);
+    /* Fill the page: the reads go on, and the opens with them. */
+    char *fill = aligned_alloc((size_t)page, (size_t)page);
+    memset(fill, 0, (size_t)page);
+    snprintf(fill, (size_t)page, "%s", path);
+    struct uffdio_copy copy = {(unsigned long)held, (unsigned long)fill, (unsigned long)page, 0, 0};
+    ioctl(uffd, UFFDIO_COPY, &copy);
+    int opened = 0;
+    for (int k = 0; k < n; k++) {
+        pthread_join(t[k], NULL);
+        opened += st[k].result == 0;
+    }
+    printf("uffd-stall %d: stat %s, %d opened\n", n, r == 0 ? "ok" : strerrorname_np(errno),
+           opened);
+    free(t);
+    free(st);
+    free(fill);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -274,6 +335,9 @@ int main(int argc, char **argv)
             }
             printf("fork %s: %d ok\n", a, ok);
             i++;
+        } else if (!strcmp(cmd, "uffd-stall")) {
+            uffd_stall(atoi(a), argv[i + 1]);
+            i += 2;
         } else if (!strcmp(cmd, "threads")) {
             int n = atoi(a);
             pthread_t *t = calloc((size_t)n, sizeof(*t));

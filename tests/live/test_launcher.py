@@ -279,6 +279,19 @@ def version_and_help():
 
 
 @with_sandbox
+def reads_stalled_by_userfaultfd_keep_the_rest_served(sb):
+    """70 threads open paths in a page a userfaultfd holds back: each read of them by the
+    supervisor waits. The main thread's stat must still be served (or the page is never
+    filled and everything waits for good)."""
+    need_root()
+    cmd = [HELPER, "uffd-stall", "70", "/etc/hostname"]
+    native = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+    eq(native, "uffd-stall 70: stat ok, 70 opened\n", "natively")
+    eq(sb.run(["-A"], cmd, timeout=60).stdout, native, "learning")
+    eq(sb.enforce(cmd).stdout, native, "enforcing")
+
+
+@with_sandbox
 def a_policy_others_can_change_is_not_used(sb):
     cmd = ["/bin/cat", "/etc/hostname"]
     native = subprocess.run(cmd, capture_output=True, text=True).stdout
