@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "inject.h"
+#include "loop.h"
 #include "notify.h"
 #include "util.h"
 
@@ -64,13 +65,6 @@ struct tracee {
     size_t n_held;
     int listener; /* once the filter is in: notified injected calls are let through */
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The value of "KEY:" in /proc/PID/status (or /proc/PID/task/TID/status), as text. */
 static int status_field(const char *status_path, const char *key, char *buf, size_t size)
@@ -183,14 +177,14 @@ int inject_check(pid_t pid, char **ret_error)
  * is in (t->listener), the injected call may be notified: let it through. */
 static int wait_stop(struct tracee *t, pid_t tid, int *ret_status)
 {
-    uint64_t deadline = now_ns() + STOP_TIMEOUT;
+    uint64_t deadline = loop_now_ns() + STOP_TIMEOUT;
     for (;;) {
         pid_t r = waitpid(tid, ret_status, __WALL | WNOHANG);
         if (r == tid)
             return 0;
         if (r < 0 && errno != EINTR)
             return -errno;
-        if (now_ns() > deadline)
+        if (loop_now_ns() > deadline)
             return -ETIMEDOUT;
         if (t->listener >= 0) {
             struct pollfd p = {.fd = t->listener, .events = POLLIN};

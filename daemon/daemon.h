@@ -140,6 +140,8 @@ void emit_to(struct daemon *d, const char *dest, const char *path, const char *i
 struct user_count *user_count(struct daemon *d, uid_t uid);
 
 /* ---- session.c ---- */
+/* What kind of file FD is, as /proc shows it ("anon_inode:[pidfd]"…). */
+int fd_kind(int fd, char *buf, size_t size);
 DBusMessage *session_supervise(struct daemon *d, DBusMessage *msg, const struct caller *c);
 /* What a new session is made from (Supervise's or Attach's options, checked for type). */
 struct session_spec {

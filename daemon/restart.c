@@ -15,6 +15,7 @@
 #include "busmsg.h"
 #include "daemon.h"
 #include "fdstore.h"
+#include "procs.h"
 #include "util.h"
 
 #define STATE_MAX (256 * 1024)
@@ -197,19 +198,6 @@ static int parse_state(int fd, struct state *st)
     return 0;
 }
 
-/* The pid PIDFD refers to (-1 once the process is gone), from its fdinfo. */
-static pid_t pid_of_pidfd(int pidfd)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    if (read_regular_file(path, 4096, &text, &len, NULL) < 0)
-        return -1;
-    const char *p = strstr(text, "\nPid:");
-    return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
-}
-
 /* The session of state ST on LISTENER (taken); GROUP: its group's new id, 0 for its own. */
 static struct session *resume_one(struct daemon *d, const struct state *st, int listener,
                                   unsigned group)
@@ -266,16 +254,13 @@ enum kept_kind { KEPT_OTHER, KEPT_LISTENER, KEPT_PIDFD, KEPT_STATE };
 
 static enum kept_kind kind_of(int fd)
 {
-    char path[64], target[128];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(path, target, sizeof(target) - 1);
-    if (n < 0)
+    char kind[128];
+    if (fd_kind(fd, kind, sizeof(kind)) < 0)
         return KEPT_OTHER;
-    target[n] = '\0';
-    return streq(target, "anon_inode:seccomp notify")             ? KEPT_LISTENER
-           : streq(target, "anon_inode:[pidfd]")                  ? KEPT_PIDFD
-           : strncmp(target, "/memfd:systraced-session", 24) == 0 ? KEPT_STATE
-                                                                  : KEPT_OTHER;
+    return streq(kind, "anon_inode:seccomp notify")             ? KEPT_LISTENER
+           : streq(kind, "anon_inode:[pidfd]")                  ? KEPT_PIDFD
+           : strncmp(kind, "/memfd:systraced-session", 24) == 0 ? KEPT_STATE
+                                                                : KEPT_OTHER;
 }
 
 /* One stored session: its three descriptors, found by name and kind (systemd does not keep
@@ -331,7 +316,7 @@ void restart_resume(struct daemon *d)
                 if (old_ids[k] == e->st.group)
                     group = new_ids[k];
             struct session *s = NULL;
-            if (pid_of_pidfd(e->fd[KEPT_PIDFD]) == e->st.pid)
+            if (pidfd_pid(e->fd[KEPT_PIDFD]) == e->st.pid)
                 s = resume_one(d, &e->st, e->fd[KEPT_LISTENER], group);
             else
                 close(e->fd[KEPT_LISTENER]); /* the process is gone */

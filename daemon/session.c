@@ -15,6 +15,7 @@
 #include "busmsg.h"
 #include "daemon.h"
 #include "filter.h"
+#include "procs.h"
 #include "store.h"
 #include "util.h"
 
@@ -53,8 +54,7 @@ struct user_count *user_count(struct daemon *d, uid_t uid)
     return u;
 }
 
-/* What kind of file FD is, as /proc shows it ("anon_inode:[pidfd]"…). */
-static int fd_kind(int fd, char *buf, size_t size)
+int fd_kind(int fd, char *buf, size_t size)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -65,38 +65,14 @@ static int fd_kind(int fd, char *buf, size_t size)
     return 0;
 }
 
-/* The pid a pidfd refers to, from its fdinfo; -ESRCH once the process is gone. */
-static int pidfd_pid(int pidfd, pid_t *ret)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_fd_all(fd, 16384, &text, &len);
-    if (r < 0)
-        return r;
-    const char *p = strstr(text, "\nPid:");
-    if (!p)
-        return -EINVAL;
-    long pid = strtol(p + 5, NULL, 10);
-    if (pid <= 0)
-        return -ESRCH;
-    *ret = (pid_t)pid;
-    return 0;
-}
-
 /* Whether the process of PIDFD belongs to UID: every UID of it is UID. The /proc directory is
  * opened first and the pidfd checked alive afterwards, so the directory read is the pidfd's
  * process and not one that took its pid. */
 static int check_pidfd_owner(int pidfd, uid_t uid, pid_t *ret_pid)
 {
-    pid_t pid = 0;
-    int r = pidfd_pid(pidfd, &pid);
-    if (r < 0)
-        return r;
+    pid_t pid = pidfd_pid(pidfd);
+    if (pid < 0)
+        return pid;
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d", pid);
     _cleanup_close_ int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -109,7 +85,7 @@ static int check_pidfd_owner(int pidfd, uid_t uid, pid_t *ret_pid)
         return -errno;
     _cleanup_free_ char *text = NULL;
     size_t len;
-    r = read_fd_all(fd, 65536, &text, &len);
+    int r = read_fd_all(fd, 65536, &text, &len);
     if (r < 0)
         return r;
     const char *p = strstr(text, "\nUid:");
