@@ -651,13 +651,9 @@ static void refresh_locked(struct store *store)
 
 void store_refresh(struct store *store)
 {
-    int became = store_as_owner(store);
-    if (became < 0)
-        return;
     pthread_mutex_lock(&store->lock);
     refresh_locked(store);
     pthread_mutex_unlock(&store->lock);
-    store_as_host(became);
 }
 
 static bool dir_watched(const struct store *store, const char *path)
@@ -803,6 +799,46 @@ static const char *untrusted_policy(const struct store *store, const char *path,
     return NULL;
 }
 
+/* Reads and parses E's file PATH again if it changed (load_locked's I/O). */
+static void read_entry_locked(struct store *store, struct cache_entry *e, const char *path,
+                              enum store_origin origin)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0 || errno != ENOENT)
+            report(store, "%s: cannot read the policy: %s", path,
+                   fd >= 0 ? "not a regular file" : strerror(errno));
+        file_unref(e->file);
+        e->file = NULL;
+        return;
+    }
+    const char *why = origin != STORE_ORIGIN_GLOBAL ? untrusted_policy(store, path, &st) : NULL;
+    if (why) {
+        report(store,
+               "%s: not used: %s (mode %04o): a policy counts only when no one but its owner "
+               "and root can change it",
+               path, why, (unsigned)(st.st_mode & 07777));
+        file_unref(e->file);
+        e->file = NULL;
+        return;
+    }
+    if (e->file && same_file(&e->file->st, &st) && fragments_unchanged(store, e->file))
+        return;
+    _cleanup_free_ char *text = NULL;
+    size_t len = 0;
+    int r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
+    if (r < 0) {
+        report(store, "%s: cannot read the policy: %s", path, strerror(-r));
+        return;
+    }
+    struct store_file *f = parse_locked(store, path, NULL, text, len, &st, e->file != NULL);
+    if (f) {
+        file_unref(e->file);
+        e->file = f;
+    }
+}
+
 static struct cache_entry *load_locked(struct store *store, const char *path,
                                        enum store_origin origin)
 {
@@ -819,40 +855,17 @@ static struct cache_entry *load_locked(struct store *store, const char *path,
     if (e->checked)
         return e;
     e->checked = dir_watched(store, path);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0 || errno != ENOENT)
-            report(store, "%s: cannot read the policy: %s", path,
-                   fd >= 0 ? "not a regular file" : strerror(errno));
+    /* The files are read as the session's owner: only a changed or unwatched file costs the
+     * identity switch, not every lookup. */
+    int became = store_as_owner(store);
+    if (became < 0) {
+        report(store, "%s: cannot read the policy as its owner: %s", path, strerror(-became));
         file_unref(e->file);
         e->file = NULL;
         return e;
     }
-    const char *why = origin != STORE_ORIGIN_GLOBAL ? untrusted_policy(store, path, &st) : NULL;
-    if (why) {
-        report(store,
-               "%s: not used: %s (mode %04o): a policy counts only when no one but its owner "
-               "and root can change it",
-               path, why, (unsigned)(st.st_mode & 07777));
-        file_unref(e->file);
-        e->file = NULL;
-        return e;
-    }
-    if (e->file && same_file(&e->file->st, &st) && fragments_unchanged(store, e->file))
-        return e;
-    _cleanup_free_ char *text = NULL;
-    size_t len = 0;
-    int r = read_fd_all(fd, MAX_POLICY_FILE, &text, &len);
-    if (r < 0) {
-        report(store, "%s: cannot read the policy: %s", path, strerror(-r));
-        return e;
-    }
-    struct store_file *f = parse_locked(store, path, NULL, text, len, &st, e->file != NULL);
-    if (f) {
-        file_unref(e->file);
-        e->file = f;
-    }
+    read_entry_locked(store, e, path, origin);
+    store_as_host(became);
     return e;
 }
 
@@ -1019,17 +1032,11 @@ void store_report_missing(struct store *store, const char *binary)
 
 int store_get(struct store *store, const char *binary, struct store_policy *ret)
 {
-    int became = store_as_owner(store);
-    if (became < 0) {
-        *ret = (struct store_policy){0};
-        return became;
-    }
     pthread_mutex_lock(&store->lock);
     int r = find_locked(store, binary, ret, NULL);
     if (r == 0)
         __atomic_add_fetch(&ret->file->refs, 1, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&store->lock);
-    store_as_host(became);
     return r;
 }
 
@@ -1044,9 +1051,6 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
 {
     struct store_policy p;
     char *first = NULL;
-    int became = store_as_owner(store);
-    if (became < 0)
-        return became;
     pthread_mutex_lock(&store->lock);
     int r = find_locked(store, binary, &p, &first);
     if (r == 0) {
@@ -1058,6 +1062,5 @@ int store_locate(struct store *store, const char *binary, char **ret_path,
         *ret_origin = STORE_ORIGIN_USER;
     }
     pthread_mutex_unlock(&store->lock);
-    store_as_host(became);
     return r;
 }
