@@ -15,6 +15,7 @@
 #include "busclient.h"
 #include "busloop.h"
 #include "i18n.h"
+#include "inject.h"
 #include "termagent.h"
 #include "util.h"
 
@@ -621,19 +622,6 @@ static int run_agent(DBusConnection *conn, const struct agent_request *req)
     return l.status;
 }
 
-/* Whether process PID holds CAP_SYS_ADMIN (then it needs no no_new_privs for the filter). */
-static bool has_cap_sys_admin(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    if (read_regular_file(path, 65536, &text, &len, NULL) < 0)
-        return false;
-    const char *p = strstr(text, "\nCapEff:");
-    return p && (strtoull(p + 8, NULL, 16) & (1ull << 21));
-}
-
 /* Asks on the terminal before an attach, which the process cannot undo. Reads stdin a byte at a
  * time: what follows the answer is for the terminal agent. */
 static bool confirm_attach(pid_t pid)
@@ -647,7 +635,7 @@ static bool confirm_attach(pid_t pid)
               "seccomp filter that it keeps for the rest of its life, even after a "
               "detach.\n"),
             pid);
-    if (!has_cap_sys_admin(pid))
+    if (!inject_has_cap_sys_admin(pid, pid))
         fprintf(stderr, "%s",
                 _("systracectl: it also gets no_new_privs, for good: setuid and "
                   "file-capability programs it runs will no longer gain privileges.\n"));

@@ -435,10 +435,10 @@ static void release_all(struct tracee *t)
         syscall(SYS_tgkill, t->pid, t->worker, t->held[i].si_signo);
 }
 
-static bool has_cap_sys_admin(const struct tracee *t)
+bool inject_has_cap_sys_admin(pid_t pid, pid_t tid)
 {
     char path[64], value[32];
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/status", t->pid, t->worker);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
     if (status_field(path, "CapEff", value, sizeof(value)) < 0)
         return false;
     unsigned long long caps = strtoull(value, NULL, 16);
@@ -488,7 +488,7 @@ static int install(struct tracee *t, const struct sock_fprog *prog, struct injec
     struct iovec target[2] = {{(void *)page, sizeof(remote)}, {(void *)(page + 16), prog_bytes}};
     if (process_vm_writev(t->pid, local, 2, target, 2, 0) != (ssize_t)(sizeof(remote) + prog_bytes))
         r = -errno ? -errno : -EIO;
-    bool cap = has_cap_sys_admin(t);
+    bool cap = inject_has_cap_sys_admin(t->pid, t->worker);
     if (r == 0 && !cap && !has_no_new_privs(t)) {
         unsigned long a[6] = {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0};
         r = run_call(t, SYS_prctl, a, &v);

@@ -20,6 +20,8 @@ struct inject_result {
  * -EAGAIN (stopped by job control), -ESRCH (gone, or a kernel thread). *ret_error says why,
  * in a sentence for a person. */
 int inject_check(pid_t pid, char **ret_error);
+/* Whether thread TID of PID holds CAP_SYS_ADMIN: then the filter needs no no_new_privs. */
+bool inject_has_cap_sys_admin(pid_t pid, pid_t tid);
 
 /* Stops every thread of PID, makes one of them load PROG with a new listener on all of them
  * (TSYNC), takes the listener, and restores and resumes the process. Besides inject_check's:
